@@ -1,0 +1,146 @@
+//! The security-critical operations in one place: checking credentials, registering,
+//! logging in (with rotation) and out. Handlers call these; none re-implements them.
+
+use std::sync::Arc;
+
+use rocket::http::CookieJar;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::csrf::AnonCsrf;
+use crate::errors::AppError;
+use crate::sessions::{cookie, SessionId, SessionRecord, Sessions};
+use crate::users::validate::{check_password, normalize_email, optional_name};
+use crate::users::{NewUser, PasswordHasher, RepoError, User, UserRepo};
+
+/// Everything a request needs to authenticate, managed as Rocket state.
+#[derive(Clone)]
+pub struct Auth {
+    pub users: Arc<dyn UserRepo>,
+    pub sessions: Sessions,
+    pub hasher: PasswordHasher,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The outcome of checking an email and password. The pages collapse the two failures
+/// into one message; the course API tells them apart (see the spec).
+#[derive(Debug)]
+pub enum CredentialCheck {
+    Valid(User),
+    UnknownEmail,
+    WrongPassword,
+}
+
+/// What someone typed into the signup form (or sent to the API).
+pub struct Registration<'a> {
+    pub email: &'a str,
+    pub password: &'a str,
+    pub first_name: Option<&'a str>,
+    pub last_name: Option<&'a str>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterError {
+    #[error("{0}")]
+    Invalid(&'static str),
+    #[error("An account with this email already exists.")]
+    EmailTaken,
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+impl Auth {
+    /// Checks an email and password with the same cost whether or not the account exists:
+    /// an unknown email is verified against a dummy hash (OWASP Authentication Cheat Sheet).
+    ///
+    /// # Errors
+    /// When the user database or the hasher fails.
+    pub async fn check_credentials(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> Result<CredentialCheck, AppError> {
+        let user = match normalize_email(email) {
+            Ok(email) => self.users.by_email(&email).await?,
+            Err(_) => None,
+        };
+        let stored = user.as_ref().map(|u| u.password_hash.clone());
+        let matches = self
+            .hasher
+            .verify(password.to_owned(), stored)
+            .await
+            .map_err(AppError::internal)?;
+        Ok(match (user, matches) {
+            (Some(user), true) => CredentialCheck::Valid(user),
+            (Some(_), false) => CredentialCheck::WrongPassword,
+            (None, _) => CredentialCheck::UnknownEmail,
+        })
+    }
+
+    /// Validates and creates an account. Does not log in.
+    ///
+    /// # Errors
+    /// [`RegisterError::Invalid`] with a sentence for the person, `EmailTaken`, or an
+    /// infrastructure failure.
+    pub async fn register(&self, form: Registration<'_>) -> Result<User, RegisterError> {
+        let email = normalize_email(form.email).map_err(RegisterError::Invalid)?;
+        check_password(form.password).map_err(RegisterError::Invalid)?;
+        let first_name = optional_name(form.first_name).map_err(RegisterError::Invalid)?;
+        let last_name = optional_name(form.last_name).map_err(RegisterError::Invalid)?;
+        let password_hash = self
+            .hasher
+            .hash(form.password.to_owned())
+            .await
+            .map_err(AppError::internal)?;
+        let new_user = NewUser {
+            email,
+            password_hash,
+            first_name,
+            last_name,
+        };
+        match self.users.insert(new_user, self.clock.now()).await {
+            Ok(user) => Ok(user),
+            Err(RepoError::EmailTaken) => Err(RegisterError::EmailTaken),
+            Err(other) => Err(RegisterError::App(other.into())),
+        }
+    }
+
+    /// Starts a session for `user` in this browser: a new id, the old session (if the
+    /// browser had one) deleted server-side, the anonymous CSRF token dropped, the cookie
+    /// set. Rotation lives here so no login path can forget it.
+    ///
+    /// # Errors
+    /// When the session store fails.
+    pub async fn log_in(
+        &self,
+        jar: &CookieJar<'_>,
+        settings: &Settings,
+        user: &User,
+        user_agent: Option<&str>,
+    ) -> Result<(SessionId, SessionRecord), AppError> {
+        let previous = cookie::read(jar, settings);
+        let (id, record) = self
+            .sessions
+            .start(user.id, user.auth_epoch, user_agent, previous.as_ref())
+            .await?;
+        cookie::issue(jar, settings, &id);
+        AnonCsrf::clear(jar);
+        log::info!(target: "latchkey::security", "login succeeded for user {}", user.id);
+        Ok((id, record))
+    }
+
+    /// Ends the session server-side and tells the browser to drop the cookie.
+    ///
+    /// # Errors
+    /// When the session store fails; the cookie is kept then, so the person can retry.
+    pub async fn log_out(
+        &self,
+        jar: &CookieJar<'_>,
+        settings: &Settings,
+        id: &SessionId,
+    ) -> Result<(), AppError> {
+        self.sessions.end(id).await?;
+        cookie::clear(jar, settings);
+        Ok(())
+    }
+}

@@ -1,0 +1,186 @@
+//! Typed settings. They come from Figment: built-in defaults, then `Rocket.toml`, then
+//! `ROCKET_<KEY>` environment variables (Rocket's own convention), so every key can be
+//! overridden without editing a file.
+
+use std::path::{Path, PathBuf};
+
+use rocket::figment::providers::Serialized;
+use rocket::figment::Figment;
+use serde::{Deserialize, Serialize};
+use time::Duration;
+
+/// Which backend keeps session records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionStoreKind {
+    /// One process's memory: zero setup, lost on restart.
+    Memory,
+}
+
+/// Every Latchkey setting, with the defaults that make `cargo run --release` work with
+/// no setup at all. See `Rocket.toml` for what each one means.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Where the SQLite database and the generated secret key live.
+    pub data_dir: PathBuf,
+    /// `sqlite://path` for users. Empty means `<data_dir>/latchkey.db`.
+    pub database_url: String,
+    pub session_store: SessionStoreKind,
+    /// Name of the session cookie.
+    pub session_name: String,
+    /// Seconds of inactivity after which a session ends (OWASP: 15-30 minutes).
+    pub session_idle_timeout: u64,
+    /// Seconds after login after which a session ends however active it is.
+    pub session_absolute_timeout: u64,
+    /// Seconds between write-backs of a session's last-seen time (keeps page views cheap).
+    pub session_touch_interval: u64,
+    /// Seconds between sweeps that delete expired sessions from the store.
+    pub session_sweep_interval: u64,
+    /// Mark cookies `Secure` (send only over HTTPS). Turn on whenever Latchkey is served
+    /// over HTTPS, directly or behind a TLS-terminating proxy.
+    pub cookie_secure: bool,
+    /// How many password hashes may run at once; 0 means one per CPU core.
+    pub hash_concurrency: usize,
+    /// argon2id memory cost in KiB (OWASP minimum: 19456).
+    pub argon2_memory_kib: u32,
+    /// argon2id iterations (OWASP minimum with 19 MiB: 2).
+    pub argon2_iterations: u32,
+    /// argon2id lanes.
+    pub argon2_parallelism: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+            database_url: String::new(),
+            session_store: SessionStoreKind::Memory,
+            session_name: "latchkey_session".into(),
+            session_idle_timeout: 30 * 60,
+            session_absolute_timeout: 12 * 60 * 60,
+            session_touch_interval: 60,
+            session_sweep_interval: 60,
+            cookie_secure: false,
+            hash_concurrency: 0,
+            argon2_memory_kib: 19_456,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+        }
+    }
+}
+
+/// A setting that cannot work, named so the operator knows what to change.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid setting `{key}`: {reason}")]
+pub struct SettingsError {
+    pub key: &'static str,
+    pub reason: String,
+}
+
+fn invalid(key: &'static str, reason: impl Into<String>) -> SettingsError {
+    SettingsError {
+        key,
+        reason: reason.into(),
+    }
+}
+
+impl Settings {
+    /// Refuses settings that would silently weaken security or break sessions.
+    ///
+    /// # Errors
+    /// The first setting that is out of range.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        if self.session_name.is_empty()
+            || !self
+                .session_name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+        {
+            return Err(invalid(
+                "session_name",
+                "use letters, digits, '_', '-' or '.' only",
+            ));
+        }
+        if self.session_name == crate::csrf::ANON_COOKIE || self.session_name == "_flash" {
+            return Err(invalid("session_name", "that name is taken by Latchkey"));
+        }
+        if self.session_idle_timeout == 0 {
+            return Err(invalid("session_idle_timeout", "must be at least 1 second"));
+        }
+        if self.session_absolute_timeout < self.session_idle_timeout {
+            return Err(invalid(
+                "session_absolute_timeout",
+                "must be at least session_idle_timeout",
+            ));
+        }
+        if self.session_sweep_interval == 0 {
+            return Err(invalid(
+                "session_sweep_interval",
+                "must be at least 1 second",
+            ));
+        }
+        // OWASP Password Storage Cheat Sheet: argon2id, m >= 19 MiB, t >= 2, p >= 1.
+        if self.argon2_memory_kib < 19_456 {
+            return Err(invalid(
+                "argon2_memory_kib",
+                "below the OWASP minimum of 19456",
+            ));
+        }
+        if self.argon2_iterations < 2 {
+            return Err(invalid("argon2_iterations", "below the OWASP minimum of 2"));
+        }
+        if !(1..=16).contains(&self.argon2_parallelism) {
+            return Err(invalid("argon2_parallelism", "must be between 1 and 16"));
+        }
+        Ok(())
+    }
+
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::seconds(clamp_secs(self.session_idle_timeout))
+    }
+
+    pub fn absolute_timeout(&self) -> Duration {
+        Duration::seconds(clamp_secs(self.session_absolute_timeout))
+    }
+
+    pub fn touch_interval(&self) -> Duration {
+        Duration::seconds(clamp_secs(self.session_touch_interval))
+    }
+
+    /// The users database URL, defaulting to a file in the data directory.
+    pub fn database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("latchkey.db").display())
+        } else {
+            self.database_url.clone()
+        }
+    }
+
+    /// Concurrent password hashes allowed: the setting, or the number of cores.
+    pub fn hash_permits(&self) -> usize {
+        if self.hash_concurrency > 0 {
+            self.hash_concurrency
+        } else {
+            std::thread::available_parallelism().map_or(2, |n| n.get())
+        }
+    }
+}
+
+/// Ten years of seconds is longer than any sane timeout and keeps date arithmetic in range.
+fn clamp_secs(secs: u64) -> i64 {
+    secs.min(10 * 365 * 24 * 3600) as i64
+}
+
+/// The configuration Latchkey runs with: built-in defaults (including where templates and
+/// static files are, so the binary works from any directory of the checkout), then Rocket's
+/// own sources: `Rocket.toml` and `ROCKET_*` variables.
+pub fn figment() -> Figment {
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    Figment::from(Serialized::defaults(Settings::default()))
+        .merge(Serialized::default(
+            "template_dir",
+            crate_dir.join("templates"),
+        ))
+        .merge(rocket::Config::figment())
+}

@@ -1,0 +1,107 @@
+//! One error type for everything a request can fail with. It answers an HTML page for
+//! browsers and `{"error": "..."}` under `/api`, so handlers never pick a format by hand.
+//! Internal causes are logged with their chain and never shown.
+
+use std::error::Error as StdError;
+
+use rocket::http::{ContentType, Status};
+use rocket::request::Request;
+use rocket::response::{self, Responder};
+use rocket::serde::json::Json;
+use rocket_dyn_templates::{context, Template};
+
+pub type BoxError = Box<dyn StdError + Send + Sync>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// OWASP CSRF Prevention: a state-changing request without a valid token changes nothing.
+    #[error("This form has expired or did not come from Latchkey. Reload the page and try again.")]
+    CsrfRejected,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("Not found")]
+    NotFound,
+    /// A backing service (database, session store) is down or too slow: retryable.
+    #[error("{what} is unavailable right now. Please try again in a moment.")]
+    Unavailable {
+        what: &'static str,
+        #[source]
+        source: BoxError,
+    },
+    #[error("Something went wrong on our side.")]
+    Internal(#[source] BoxError),
+}
+
+impl AppError {
+    pub fn internal(source: impl Into<BoxError>) -> Self {
+        Self::Internal(source.into())
+    }
+
+    pub fn status(&self) -> Status {
+        match self {
+            Self::CsrfRejected => Status::Forbidden,
+            Self::BadRequest(_) => Status::BadRequest,
+            Self::NotFound => Status::NotFound,
+            Self::Unavailable { .. } => Status::ServiceUnavailable,
+            Self::Internal(_) => Status::InternalServerError,
+        }
+    }
+
+    fn log(&self) {
+        match self {
+            Self::Unavailable { source, .. } | Self::Internal(source) => {
+                log::error!("{self}: {}", error_chain(source.as_ref()));
+            }
+            Self::CsrfRejected => log::warn!(target: "latchkey::security", "CSRF token rejected"),
+            Self::BadRequest(_) | Self::NotFound => {}
+        }
+    }
+}
+
+/// "outer: inner: innermost", for logs.
+pub fn error_chain(error: &(dyn StdError + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
+}
+
+/// Is this request served by the JSON API (and so owed JSON errors)?
+pub fn is_api_request(request: &Request<'_>) -> bool {
+    let path = request.uri().path();
+    path == "/api" || path.starts_with("/api/")
+}
+
+impl<'r> Responder<'r, 'static> for AppError {
+    fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
+        self.log();
+        error_response(self.status(), &self.to_string(), request)
+    }
+}
+
+/// The one place that shapes an error answer, shared with the catchers.
+pub fn error_response(
+    status: Status,
+    message: &str,
+    request: &Request<'_>,
+) -> response::Result<'static> {
+    let mut response = if is_api_request(request) {
+        Json(serde_json::json!({ "error": message })).respond_to(request)?
+    } else {
+        let page = Template::render(
+            "error",
+            context! {
+                code: status.code,
+                reason: status.reason_lossy(),
+                message: message,
+            },
+        );
+        (ContentType::HTML, page).respond_to(request)?
+    };
+    response.set_status(status);
+    Ok(response)
+}

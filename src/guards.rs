@@ -1,0 +1,131 @@
+//! Request guards: who is asking. The session and its user are resolved once per request
+//! (request-local cache) whichever guards ask.
+
+use rocket::http::Status;
+use rocket::request::{FromRequest, Outcome, Request};
+use rocket::State;
+
+use crate::auth::Auth;
+use crate::config::Settings;
+use crate::errors::AppError;
+use crate::sessions::{cookie, SessionId, SessionRecord};
+use crate::users::User;
+
+/// A logged-in person: the user and the live session the request came with.
+/// Routes that take it are skipped (forwarded with 401) for anonymous requests, so a
+/// `rank = 2` fallback can send them to the login page.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user: User,
+    pub session: SessionRecord,
+    pub id: SessionId,
+}
+
+impl CurrentUser {
+    /// CSRF token for this session's forms.
+    pub fn csrf_token(&self) -> String {
+        self.id.csrf_token()
+    }
+}
+
+/// For pages that adapt: `Some` when logged in, `None` when anonymous. Unlike a plain
+/// `Option<CurrentUser>`, a failing session store is an error (503), not "anonymous".
+pub struct MaybeUser(pub Option<CurrentUser>);
+
+/// The outcome of looking the session up, cached per request.
+enum Resolution {
+    Anonymous,
+    User(Box<CurrentUser>),
+    /// The store or database failed; the status is what the request should get.
+    Failed(Status),
+}
+
+async fn resolve(request: &Request<'_>) -> Resolution {
+    let (Some(auth), Some(settings)) = (
+        request.rocket().state::<Auth>(),
+        request.rocket().state::<Settings>(),
+    ) else {
+        return Resolution::Failed(Status::InternalServerError);
+    };
+    let jar = request.cookies();
+    let Some(id) = cookie::read(jar, settings) else {
+        return Resolution::Anonymous;
+    };
+    match lookup(auth, &id).await {
+        Ok(Some((user, session))) => Resolution::User(Box::new(CurrentUser { user, session, id })),
+        Ok(None) => {
+            // Expired, ended or revoked: tell the browser to forget the dead cookie.
+            cookie::clear(jar, settings);
+            Resolution::Anonymous
+        }
+        Err(error) => {
+            let status = error.status();
+            log::error!("resolving the session failed: {error}");
+            Resolution::Failed(status)
+        }
+    }
+}
+
+/// The live session and its user, or `None` when the session is gone, expired, belongs to
+/// a deleted user or predates a password change (auth epoch).
+async fn lookup(auth: &Auth, id: &SessionId) -> Result<Option<(User, SessionRecord)>, AppError> {
+    let Some(session) = auth.sessions.resolve(id).await? else {
+        return Ok(None);
+    };
+    match auth.users.by_id(session.user_id).await? {
+        Some(user) if user.auth_epoch == session.auth_epoch => Ok(Some((user, session))),
+        _ => {
+            auth.sessions.end(id).await?;
+            Ok(None)
+        }
+    }
+}
+
+async fn cached<'r>(request: &'r Request<'_>) -> &'r Resolution {
+    request.local_cache_async(resolve(request)).await
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for CurrentUser {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
+        match cached(request).await {
+            Resolution::User(current) => Outcome::Success(current.as_ref().clone()),
+            Resolution::Anonymous => Outcome::Forward(Status::Unauthorized),
+            Resolution::Failed(status) => Outcome::Error((status.to_owned(), ())),
+        }
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for MaybeUser {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
+        match cached(request).await {
+            Resolution::User(current) => {
+                Outcome::Success(MaybeUser(Some(current.as_ref().clone())))
+            }
+            Resolution::Anonymous => Outcome::Success(MaybeUser(None)),
+            Resolution::Failed(status) => Outcome::Error((status.to_owned(), ())),
+        }
+    }
+}
+
+/// The browser's User-Agent header, if any.
+pub struct UserAgent(pub Option<String>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for UserAgent {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        Outcome::Success(UserAgent(
+            request.headers().get_one("User-Agent").map(str::to_owned),
+        ))
+    }
+}
+
+/// Settings as a guard that cannot fail in practice (they are managed at ignite).
+pub type Config<'r> = &'r State<Settings>;

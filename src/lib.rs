@@ -1,0 +1,147 @@
+//! Latchkey: session-based authentication done right, on Rocket 0.5 and Tera.
+//!
+//! [`rocket`] builds the application from the usual configuration; [`build`] does the
+//! same from any configuration and clock, which is how the tests drive it.
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod csrf;
+pub mod errors;
+pub mod guards;
+mod headers;
+pub mod routes;
+mod secret_key;
+pub mod sessions;
+pub mod users;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rocket::fairing::AdHoc;
+use rocket::figment::Figment;
+use rocket::fs::FileServer;
+use rocket::{Build, Orbit, Rocket};
+use rocket_dyn_templates::Template;
+
+use crate::auth::Auth;
+use crate::clock::{Clock, SystemClock};
+use crate::config::{SessionStoreKind, Settings};
+use crate::sessions::{MemoryStore, SessionStore, Sessions};
+use crate::users::{PasswordHasher, SqliteUserRepo};
+
+/// The application as `cargo run` serves it: settings from `Rocket.toml` and `ROCKET_*`
+/// variables, the system clock.
+pub fn rocket() -> Rocket<Build> {
+    build(config::figment(), Arc::new(SystemClock))
+}
+
+/// The one place that wires everything. Services that need I/O (database, hasher,
+/// secret key) are set up when Rocket ignites, where a failure stops the launch with a
+/// message naming the setting at fault.
+pub fn build(figment: Figment, clock: Arc<dyn Clock>) -> Rocket<Build> {
+    let static_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
+    rocket::custom(figment)
+        .attach(AdHoc::try_on_ignite("Latchkey services", move |rocket| {
+            set_up(rocket, clock)
+        }))
+        .attach(Template::fairing())
+        .attach(headers::shield())
+        .attach(headers::SecurityHeaders)
+        .attach(AdHoc::on_liftoff("Session sweeper", |rocket| {
+            Box::pin(start_sweeper(rocket))
+        }))
+        .mount("/", routes::pages::routes())
+        .mount("/static", FileServer::from(static_dir))
+        .register("/", routes::catchers::catchers())
+}
+
+/// Startup errors go to stderr: Rocket's logger starts only after ignite fairings.
+// Rocket's ignite-fairing API hands the rocket back in both arms; its size is not ours to pick.
+#[allow(clippy::result_large_err)]
+fn startup_failure(
+    rocket: Rocket<Build>,
+    message: impl std::fmt::Display,
+) -> Result<Rocket<Build>, Rocket<Build>> {
+    eprintln!("Latchkey cannot start: {message}");
+    Err(rocket)
+}
+
+#[allow(clippy::result_large_err)]
+async fn set_up(
+    rocket: Rocket<Build>,
+    clock: Arc<dyn Clock>,
+) -> Result<Rocket<Build>, Rocket<Build>> {
+    let settings: Settings = match rocket.figment().extract() {
+        Ok(settings) => settings,
+        Err(error) => return startup_failure(rocket, format!("invalid configuration: {error}")),
+    };
+    if let Err(error) = settings.validate() {
+        return startup_failure(rocket, error);
+    }
+    let rocket = match secret_key::ensure(rocket.figment(), &settings.data_dir) {
+        Ok(Some(figment)) => rocket.configure(figment),
+        Ok(None) => rocket,
+        Err(error) => return startup_failure(rocket, error),
+    };
+    let database_url = settings.database_url();
+    let users = match SqliteUserRepo::connect(&database_url).await {
+        Ok(users) => users,
+        Err(error) => {
+            let cause = errors::error_chain(&error);
+            return startup_failure(
+                rocket,
+                format!("cannot open the user database (setting `database_url` = {database_url}): {cause}"),
+            );
+        }
+    };
+    let hasher = match PasswordHasher::new(&settings).await {
+        Ok(hasher) => hasher,
+        Err(error) => return startup_failure(rocket, error),
+    };
+    let store: Arc<dyn SessionStore> = match settings.session_store {
+        SessionStoreKind::Memory => Arc::new(MemoryStore::new()),
+    };
+    let auth = Auth {
+        users: Arc::new(users),
+        sessions: Sessions::new(store, clock.clone(), &settings),
+        hasher,
+        clock,
+    };
+    Ok(rocket.manage(settings).manage(auth))
+}
+
+/// Expired sessions are refused on sight; this removes the ones nobody comes back for,
+/// so the store does not grow without bound. Stops with the server.
+async fn start_sweeper(rocket: &Rocket<Orbit>) {
+    let (Some(auth), Some(settings)) = (rocket.state::<Auth>(), rocket.state::<Settings>()) else {
+        return;
+    };
+    let sessions = auth.sessions.clone();
+    let every = Duration::from_secs(settings.session_sweep_interval);
+    let shutdown = rocket.shutdown();
+    log::info!(
+        "sessions: {} store, idle timeout {}s, absolute timeout {}s; {} concurrent password hashes",
+        sessions.store().name(),
+        settings.session_idle_timeout,
+        settings.session_absolute_timeout,
+        auth.hasher.concurrency(),
+    );
+    if let Some(note) = rocket.state::<secret_key::Generated>() {
+        log::warn!("{note}");
+    }
+    rocket::tokio::spawn(async move {
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            rocket::tokio::select! {
+                _ = &mut shutdown => break,
+                _ = rocket::tokio::time::sleep(every) => {}
+            }
+            match sessions.sweep().await {
+                Ok(0) => {}
+                Ok(n) => log::info!("sweep removed {n} expired sessions"),
+                Err(error) => log::warn!("session sweep failed: {}", errors::error_chain(&error)),
+            }
+        }
+    });
+}

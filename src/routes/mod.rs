@@ -1,0 +1,5 @@
+pub mod catchers;
+pub mod pages;
+mod redirect;
+
+pub use redirect::safe_next;

@@ -1,0 +1,314 @@
+//! The HTML pages: home, signup, login, profile, logout, health.
+
+use rocket::form::Form;
+use rocket::http::{CookieJar, Status};
+use rocket::request::FlashMessage;
+use rocket::response::{Flash, Redirect};
+use rocket::{get, post, routes, FromForm, Responder, Route, State};
+use rocket_dyn_templates::Template;
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+
+use super::redirect::{after_login, safe_next};
+use crate::auth::{Auth, CredentialCheck, RegisterError, Registration};
+use crate::config::Settings;
+use crate::csrf::{self, AnonCsrf};
+use crate::errors::AppError;
+use crate::guards::{CurrentUser, MaybeUser, UserAgent};
+
+pub fn routes() -> Vec<Route> {
+    routes![
+        index,
+        health,
+        signup_form,
+        signup,
+        login_form,
+        login,
+        profile,
+        profile_needs_login,
+        logout_form,
+        logout_form_needs_login,
+        logout,
+        logout_without_session,
+    ]
+}
+
+const LOGIN_FAILED: &str = "Invalid email or password.";
+const LOGGED_OUT: &str = "You have been logged out.";
+
+/// Every answer a page handler gives.
+#[derive(Responder)]
+pub enum Page {
+    Ok(Template),
+    WithStatus((Status, Template)),
+    Redirect(Redirect),
+    Flash(Flash<Redirect>),
+}
+
+/// Renders a page with what the base layout needs: who is logged in (with the CSRF token
+/// for the header's logout button) and the flash message, if any.
+fn render(
+    name: &'static str,
+    viewer: Option<&CurrentUser>,
+    flash: Option<FlashMessage<'_>>,
+    mut context: Value,
+) -> Template {
+    context["viewer"] = match viewer {
+        Some(current) => json!({
+            "email": current.user.email,
+            "name": current.user.display_name(),
+            "csrf_token": current.csrf_token(),
+        }),
+        None => Value::Null,
+    };
+    context["flash"] = match flash {
+        Some(flash) => json!({ "kind": flash.kind(), "message": flash.message() }),
+        None => Value::Null,
+    };
+    Template::render(name, context)
+}
+
+/// "2026-11-23 17:55:02 UTC", and the ISO form for `<time datetime>`.
+pub fn time_json(at: OffsetDateTime) -> Value {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    let iso = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    let utc = at.to_offset(time::UtcOffset::UTC);
+    json!({
+        "text": utc.format(format).unwrap_or_default(),
+        "iso": utc.format(iso).unwrap_or_default(),
+        "unix": utc.unix_timestamp(),
+    })
+}
+
+#[get("/")]
+fn index(viewer: MaybeUser, flash: Option<FlashMessage<'_>>) -> Template {
+    render("index", viewer.0.as_ref(), flash, json!({}))
+}
+
+/// Liveness for load balancers and benchmarks: no session, no database.
+#[get("/health")]
+fn health() -> &'static str {
+    "ok"
+}
+
+#[derive(FromForm)]
+pub struct SignupForm {
+    email: Option<String>,
+    password: Option<String>,
+    password_confirmation: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    csrf_token: Option<String>,
+}
+
+fn signup_page(csrf: &AnonCsrf, form: Option<&SignupForm>, error: Option<&str>) -> Template {
+    render(
+        "signup",
+        None,
+        None,
+        json!({
+            "csrf_token": csrf.token(),
+            "error": error,
+            // Typed values come back, passwords never do.
+            "email": form.and_then(|f| f.email.as_deref()).unwrap_or_default(),
+            "first_name": form.and_then(|f| f.first_name.as_deref()).unwrap_or_default(),
+            "last_name": form.and_then(|f| f.last_name.as_deref()).unwrap_or_default(),
+        }),
+    )
+}
+
+#[get("/signup")]
+fn signup_form(viewer: MaybeUser, csrf: AnonCsrf) -> Page {
+    if viewer.0.is_some() {
+        return Page::Redirect(Redirect::to("/profile"));
+    }
+    Page::Ok(signup_page(&csrf, None, None))
+}
+
+#[post("/signup", data = "<form>")]
+async fn signup(
+    form: Form<SignupForm>,
+    csrf: AnonCsrf,
+    auth: &State<Auth>,
+    settings: &State<Settings>,
+    jar: &CookieJar<'_>,
+    user_agent: UserAgent,
+) -> Result<Page, AppError> {
+    csrf.verify(form.csrf_token.as_deref())?;
+    let password = form.password.as_deref().unwrap_or_default();
+    if form.password_confirmation.as_deref().unwrap_or_default() != password {
+        let page = signup_page(&csrf, Some(&form), Some("The passwords do not match."));
+        return Ok(Page::WithStatus((Status::UnprocessableEntity, page)));
+    }
+    let registration = Registration {
+        email: form.email.as_deref().unwrap_or_default(),
+        password,
+        first_name: form.first_name.as_deref(),
+        last_name: form.last_name.as_deref(),
+    };
+    let user = match auth.register(registration).await {
+        Ok(user) => user,
+        Err(RegisterError::App(error)) => return Err(error),
+        Err(error) => {
+            let status = match error {
+                RegisterError::EmailTaken => Status::Conflict,
+                _ => Status::UnprocessableEntity,
+            };
+            let page = signup_page(&csrf, Some(&form), Some(&error.to_string()));
+            return Ok(Page::WithStatus((status, page)));
+        }
+    };
+    auth.log_in(jar, settings, &user, user_agent.0.as_deref())
+        .await?;
+    Ok(Page::Flash(Flash::success(
+        Redirect::to("/profile"),
+        "Welcome to Latchkey! Your account is ready and you are logged in.",
+    )))
+}
+
+#[derive(FromForm)]
+pub struct LoginForm {
+    email: Option<String>,
+    password: Option<String>,
+    next: Option<String>,
+    csrf_token: Option<String>,
+}
+
+fn login_page(
+    csrf: &AnonCsrf,
+    email: &str,
+    next: Option<&str>,
+    flash: Option<FlashMessage<'_>>,
+    error: Option<&str>,
+) -> Template {
+    render(
+        "login",
+        None,
+        flash,
+        json!({
+            "csrf_token": csrf.token(),
+            "email": email,
+            "next": safe_next(next),
+            "error": error,
+        }),
+    )
+}
+
+#[get("/login?<next>")]
+fn login_form(
+    viewer: MaybeUser,
+    csrf: AnonCsrf,
+    next: Option<&str>,
+    flash: Option<FlashMessage<'_>>,
+) -> Page {
+    if viewer.0.is_some() {
+        return Page::Redirect(Redirect::to(after_login(next)));
+    }
+    Page::Ok(login_page(&csrf, "", next, flash, None))
+}
+
+#[post("/login", data = "<form>")]
+async fn login(
+    form: Form<LoginForm>,
+    csrf: AnonCsrf,
+    auth: &State<Auth>,
+    settings: &State<Settings>,
+    jar: &CookieJar<'_>,
+    user_agent: UserAgent,
+) -> Result<Page, AppError> {
+    csrf.verify(form.csrf_token.as_deref())?;
+    let email = form.email.as_deref().unwrap_or_default();
+    let password = form.password.as_deref().unwrap_or_default();
+    let next = form.next.as_deref();
+    if email.trim().is_empty() || password.is_empty() {
+        let page = login_page(
+            &csrf,
+            email,
+            next,
+            None,
+            Some("Enter your email and password."),
+        );
+        return Ok(Page::WithStatus((Status::UnprocessableEntity, page)));
+    }
+    match auth.check_credentials(email, password).await? {
+        CredentialCheck::Valid(user) => {
+            auth.log_in(jar, settings, &user, user_agent.0.as_deref())
+                .await?;
+            Ok(Page::Redirect(Redirect::to(after_login(next))))
+        }
+        CredentialCheck::UnknownEmail | CredentialCheck::WrongPassword => {
+            log::warn!(target: "latchkey::security", "login failed");
+            let page = login_page(&csrf, email, next, None, Some(LOGIN_FAILED));
+            Ok(Page::WithStatus((Status::Unauthorized, page)))
+        }
+    }
+}
+
+#[get("/profile")]
+fn profile(current: CurrentUser, flash: Option<FlashMessage<'_>>) -> Template {
+    let user = &current.user;
+    let session = &current.session;
+    let context = json!({
+        "user": {
+            "email": user.email,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "created_at": time_json(user.created_at),
+        },
+        "session": {
+            "created_at": time_json(session.created_at),
+            "last_seen": time_json(session.last_seen),
+            "idle_deadline": time_json(session.idle_deadline),
+            "absolute_deadline": time_json(session.absolute_deadline),
+            "expires_at": time_json(session.expires_at()),
+            "user_agent": session.user_agent.as_deref(),
+        },
+    });
+    render("profile", Some(&current), flash, context)
+}
+
+#[get("/profile", rank = 2)]
+fn profile_needs_login() -> Redirect {
+    Redirect::to("/login?next=/profile")
+}
+
+/// A GET never changes state: this only asks for confirmation.
+#[get("/logout")]
+fn logout_form(current: CurrentUser) -> Template {
+    render("logout", Some(&current), None, json!({}))
+}
+
+#[get("/logout", rank = 2)]
+fn logout_form_needs_login() -> Redirect {
+    Redirect::to("/login")
+}
+
+#[derive(FromForm)]
+pub struct CsrfForm {
+    csrf_token: Option<String>,
+}
+
+#[post("/logout", data = "<form>")]
+async fn logout(
+    current: CurrentUser,
+    form: Form<CsrfForm>,
+    auth: &State<Auth>,
+    settings: &State<Settings>,
+    jar: &CookieJar<'_>,
+) -> Result<Flash<Redirect>, AppError> {
+    csrf::verify(&current.csrf_token(), form.csrf_token.as_deref())?;
+    auth.log_out(jar, settings, &current.id).await?;
+    log::info!(target: "latchkey::security", "logout for user {}", current.user.id);
+    Ok(Flash::success(Redirect::to("/login"), LOGGED_OUT))
+}
+
+/// Reached when there is no session to end, or when a logged-in request was not a
+/// proper form post (which then cannot prove it came from our page).
+#[post("/logout", rank = 2)]
+fn logout_without_session(viewer: MaybeUser) -> Result<Redirect, AppError> {
+    match viewer.0 {
+        Some(_) => Err(AppError::CsrfRejected),
+        None => Ok(Redirect::to("/login")),
+    }
+}

@@ -1,0 +1,77 @@
+//! Zero-setup secret key. Private cookies are encrypted with Rocket's `secret_key`; when
+//! none is configured, Latchkey generates one on first start and keeps it in the data
+//! directory (mode 0600), so sessions survive a restart. Configure `secret_key` (or
+//! `ROCKET_SECRET_KEY`) yourself when running several instances: they must share it.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use base64::Engine;
+use rocket::config::SecretKey;
+use rocket::figment::Figment;
+
+const FILE_NAME: &str = "secret_key";
+
+/// Managed state saying the key came from (or was just written to) the data directory.
+pub struct Generated(pub String);
+
+impl std::fmt::Display for Generated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Returns a figment with a secret key added, or `None` when one is configured already.
+///
+/// # Errors
+/// A message naming the file when it cannot be read or written.
+pub fn ensure(figment: &Figment, data_dir: &Path) -> Result<Option<Figment>, String> {
+    let configured = figment
+        .extract_inner::<SecretKey>("secret_key")
+        .is_ok_and(|key| !key.is_zero());
+    if configured {
+        return Ok(None);
+    }
+    let path = data_dir.join(FILE_NAME);
+    let key = match fs::read_to_string(&path) {
+        Ok(text) => text.trim().to_owned(),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let key = generate();
+            write_private(&path, &key)
+                .map_err(|e| format!("cannot write the secret key to {}: {e}", path.display()))?;
+            eprintln!(
+                "Latchkey: no `secret_key` configured; generated one in {} (keep it private)",
+                path.display()
+            );
+            key
+        }
+        Err(error) => {
+            return Err(format!(
+                "cannot read the secret key from {}: {error}",
+                path.display()
+            ))
+        }
+    };
+    Ok(Some(figment.clone().merge(("secret_key", key))))
+}
+
+fn generate() -> String {
+    let mut bytes = [0u8; 64];
+    OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn write_private(path: &Path, key: &str) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(key.as_bytes())?;
+    file.sync_all()
+}

@@ -1,0 +1,34 @@
+//! The session cookie: a private (AES-256-GCM, encrypted and authenticated) Rocket cookie
+//! whose plaintext is the session id. Tampering with it makes it unreadable, which is
+//! treated exactly like having no cookie.
+
+use rocket::http::{Cookie, CookieJar, SameSite};
+
+use super::SessionId;
+use crate::config::Settings;
+
+/// OWASP Session Management: HttpOnly (no script access), SameSite=Lax (not sent on
+/// cross-site POSTs), Path=/, no Domain (this host only), Secure when served over HTTPS,
+/// Max-Age = the absolute timeout (the browser forgets it when the server would anyway).
+pub fn issue(jar: &CookieJar<'_>, settings: &Settings, id: &SessionId) {
+    let cookie = Cookie::build((settings.session_name.clone(), id.expose()))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .path("/")
+        .secure(settings.cookie_secure)
+        .max_age(settings.absolute_timeout())
+        // Rocket would otherwise add a one-week `Expires` that contradicts `Max-Age`.
+        .expires(time::OffsetDateTime::now_utc() + settings.absolute_timeout());
+    jar.add_private(cookie);
+}
+
+/// The session id the browser sent, if the cookie is present, authentic and well-formed.
+pub fn read(jar: &CookieJar<'_>, settings: &Settings) -> Option<SessionId> {
+    let cookie = jar.get_private(&settings.session_name)?;
+    SessionId::parse(cookie.value())
+}
+
+/// Tells the browser to drop the cookie (an expired cookie with the same name and path).
+pub fn clear(jar: &CookieJar<'_>, settings: &Settings) {
+    jar.remove_private(Cookie::build(settings.session_name.clone()).path("/"));
+}

@@ -1,0 +1,118 @@
+//! People who can log in: the model, the repository trait the rest of the app talks to,
+//! input rules and password hashing.
+
+mod password;
+mod sqlite;
+pub mod validate;
+
+use rocket::async_trait;
+use serde::Serialize;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+pub use password::{HashError, PasswordHasher};
+pub use sqlite::SqliteUserRepo;
+
+use crate::errors::{AppError, BoxError};
+
+/// An argon2id PHC string. `Debug` is redacted so a hash never reaches a log by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash(pub String);
+
+impl std::fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordHash(<redacted>)")
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct User {
+    pub id: Uuid,
+    /// Normalised (trimmed, lowercase), unique.
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    #[serde(skip)]
+    pub password_hash: PasswordHash,
+    /// Copied into each session at login; bumping it ends every older session at once.
+    #[serde(skip)]
+    pub auth_epoch: i64,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+impl User {
+    /// "First Last", or the email when no name was given.
+    pub fn display_name(&self) -> String {
+        let parts: Vec<&str> = [self.first_name.as_deref(), self.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.is_empty())
+            .collect();
+        if parts.is_empty() {
+            self.email.clone()
+        } else {
+            parts.join(" ")
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub password_hash: PasswordHash,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+}
+
+/// Changes to a user's names; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct NameChange {
+    pub first_name: Option<Option<String>>,
+    pub last_name: Option<Option<String>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    #[error("email already registered")]
+    EmailTaken,
+    #[error("user database unavailable")]
+    Unavailable(#[source] BoxError),
+    #[error("user database error")]
+    Other(#[source] BoxError),
+}
+
+impl From<RepoError> for AppError {
+    fn from(error: RepoError) -> Self {
+        match error {
+            RepoError::Unavailable(source) => AppError::Unavailable {
+                what: "The user database",
+                source,
+            },
+            other => AppError::internal(other),
+        }
+    }
+}
+
+/// Where users live. Small on purpose: each backend (SQLite now, PostgreSQL later)
+/// implements just this.
+#[async_trait]
+pub trait UserRepo: Send + Sync + 'static {
+    /// # Errors
+    /// [`RepoError::EmailTaken`] when the (normalised) email exists already.
+    async fn insert(&self, user: NewUser, now: OffsetDateTime) -> Result<User, RepoError>;
+    async fn by_id(&self, id: Uuid) -> Result<Option<User>, RepoError>;
+    /// `email` must already be normalised.
+    async fn by_email(&self, email: &str) -> Result<Option<User>, RepoError>;
+    async fn list(&self) -> Result<Vec<User>, RepoError>;
+    async fn count(&self) -> Result<u64, RepoError>;
+    /// Returns the updated user, or `None` when there is no such user.
+    async fn update_names(
+        &self,
+        id: Uuid,
+        change: NameChange,
+        now: OffsetDateTime,
+    ) -> Result<Option<User>, RepoError>;
+    /// Returns whether a user was deleted.
+    async fn delete(&self, id: Uuid) -> Result<bool, RepoError>;
+}
