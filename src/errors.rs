@@ -2,6 +2,7 @@
 //! browsers and `{"error": "..."}` under `/api`, so handlers never pick a format by hand.
 //! Internal causes are logged with their chain and never shown.
 
+use std::borrow::Cow;
 use std::error::Error as StdError;
 
 use rocket::http::{ContentType, Status};
@@ -17,10 +18,12 @@ pub enum AppError {
     /// OWASP CSRF Prevention: a state-changing request without a valid token changes nothing.
     #[error("This form has expired or did not come from Latchkey. Reload the page and try again.")]
     CsrfRejected,
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("Not found")]
-    NotFound,
+    /// A client error whose message is shown as it is (the course API's exact strings).
+    #[error("{message}")]
+    Refused {
+        status: Status,
+        message: Cow<'static, str>,
+    },
     /// A backing service (database, session store) is down or too slow: retryable.
     #[error("{what} is unavailable right now. Please try again in a moment.")]
     Unavailable {
@@ -37,11 +40,21 @@ impl AppError {
         Self::Internal(source.into())
     }
 
+    pub fn refused(status: Status, message: impl Into<Cow<'static, str>>) -> Self {
+        Self::Refused {
+            status,
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::refused(Status::BadRequest, message)
+    }
+
     pub fn status(&self) -> Status {
         match self {
             Self::CsrfRejected => Status::Forbidden,
-            Self::BadRequest(_) => Status::BadRequest,
-            Self::NotFound => Status::NotFound,
+            Self::Refused { status, .. } => *status,
             Self::Unavailable { .. } => Status::ServiceUnavailable,
             Self::Internal(_) => Status::InternalServerError,
         }
@@ -53,7 +66,7 @@ impl AppError {
                 log::error!("{self}: {}", error_chain(source.as_ref()));
             }
             Self::CsrfRejected => log::warn!(target: "latchkey::security", "CSRF token rejected"),
-            Self::BadRequest(_) | Self::NotFound => {}
+            Self::Refused { .. } => {}
         }
     }
 }

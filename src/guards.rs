@@ -85,6 +85,20 @@ async fn cached<'r>(request: &'r Request<'_>) -> &'r Resolution {
     request.local_cache_async(resolve(request)).await
 }
 
+/// The request's session, for guards built on top of this one (the API's).
+///
+/// # Errors
+/// The status to answer with when the store or database failed.
+pub async fn current_session<'r>(
+    request: &'r Request<'_>,
+) -> Result<Option<&'r CurrentUser>, Status> {
+    match cached(request).await {
+        Resolution::User(current) => Ok(Some(current.as_ref())),
+        Resolution::Anonymous => Ok(None),
+        Resolution::Failed(status) => Err(status.to_owned()),
+    }
+}
+
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for CurrentUser {
     type Error = ();

@@ -51,7 +51,9 @@ pub fn build(figment: Figment, clock: Arc<dyn Clock>) -> Rocket<Build> {
         .attach(AdHoc::on_liftoff("Session sweeper", |rocket| {
             Box::pin(start_sweeper(rocket))
         }))
+        .attach(routes::api::TrailingSlash)
         .mount("/", routes::pages::routes())
+        .mount(routes::api::BASE, routes::api::routes())
         .mount("/static", FileServer::from(static_dir))
         .register("/", routes::catchers::catchers())
 }

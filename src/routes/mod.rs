@@ -1,3 +1,4 @@
+pub mod api;
 pub mod catchers;
 pub mod pages;
 mod redirect;
