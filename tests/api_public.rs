@@ -5,7 +5,7 @@
 mod api_common;
 
 use api_common::*;
-use rocket::http::{Header, Status};
+use rocket::http::{Cookie, Header, Status};
 use serde_json::json;
 
 async fn session_app() -> TestApp {
@@ -228,7 +228,7 @@ async fn protected_path_with_an_empty_session_cookie_is_403() {
     let response = app
         .client
         .get("/api/v1/users")
-        .header(Header::new("Cookie", format!("{SESSION_NAME}=")))
+        .cookie(Cookie::new(SESSION_NAME, ""))
         .dispatch()
         .await;
 
@@ -253,7 +253,14 @@ async fn protected_path_with_a_basic_header_under_session_auth_is_403() {
 async fn protected_path_with_an_authorization_header_of_any_scheme_is_403() {
     let app = app("session_auth").spawn().await;
 
-    for value in ["Bearer abc", "Digest x=1", "Token", "", "Basic", "garbage garbage"] {
+    for value in [
+        "Bearer abc",
+        "Digest x=1",
+        "Token",
+        "",
+        "Basic",
+        "garbage garbage",
+    ] {
         let response = app
             .client
             .get("/api/v1/users/me")
@@ -261,7 +268,11 @@ async fn protected_path_with_an_authorization_header_of_any_scheme_is_403() {
             .dispatch()
             .await;
 
-        assert_eq!(response.status(), Status::Forbidden, "Authorization: {value:?}");
+        assert_eq!(
+            response.status(),
+            Status::Forbidden,
+            "Authorization: {value:?}"
+        );
     }
 }
 
@@ -272,7 +283,7 @@ async fn protected_path_with_only_another_cookie_is_401() {
     let response = app
         .client
         .get("/api/v1/users")
-        .header(Header::new("Cookie", "some_other_cookie=value"))
+        .cookie(Cookie::new("some_other_cookie", "value"))
         .dispatch()
         .await;
 

@@ -178,7 +178,12 @@ impl TestApp {
     }
 
     /// A request carrying `Authorization: Basic base64(email:password)`.
-    pub fn basic<'c>(&'c self, request: LocalRequest<'c>, email: &str, password: &str) -> LocalRequest<'c> {
+    pub fn basic<'c>(
+        &'c self,
+        request: LocalRequest<'c>,
+        email: &str,
+        password: &str,
+    ) -> LocalRequest<'c> {
         request.header(basic_header(email, password))
     }
 
@@ -265,7 +270,8 @@ pub async fn json_body(response: LocalResponse<'_>) -> (Status, Value) {
         response.content_type()
     );
     let text = response.into_string().await.unwrap_or_default();
-    let value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{status}: not JSON ({e}): {text}"));
+    let value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{status}: not JSON ({e}): {text}"));
     (status, value)
 }
 
@@ -293,7 +299,14 @@ pub fn assert_user_json(user: &Value, email: &str) {
     keys.sort_unstable();
     assert_eq!(
         keys,
-        ["created_at", "email", "first_name", "id", "last_name", "updated_at"]
+        [
+            "created_at",
+            "email",
+            "first_name",
+            "id",
+            "last_name",
+            "updated_at"
+        ]
     );
     assert_eq!(user["email"], email);
     assert!(uuid::Uuid::try_parse(user["id"].as_str().unwrap_or_default()).is_ok());
