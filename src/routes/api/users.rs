@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use super::{user_json, ApiCaller};
-use crate::auth::{Auth, RegisterError, Registration};
+use crate::auth::{AccountError, Auth, Registration};
 use crate::errors::AppError;
 use crate::users::validate::optional_name;
 use crate::users::{NameChange, User};
@@ -98,7 +98,7 @@ pub async fn create(
     };
     match auth.register(registration).await {
         Ok(user) => Ok((Status::Created, Json(user_json(&user)))),
-        Err(RegisterError::App(error)) => Err(error),
+        Err(AccountError::App(error)) => Err(error),
         Err(reason) => Err(AppError::bad_request(format!(
             "Can't create User: {reason}"
         ))),
