@@ -328,7 +328,12 @@ impl<'a> Browser<'a> {
 
     pub async fn signup_with(&self, form: &Signup<'_>) -> Reply {
         let token = self.csrf_token_from("/signup").await;
-        self.post_form("/signup", &form.fields(&token)).await
+        self.signup_with_token(form, &token).await
+    }
+
+    /// Posts the signup form with a token this browser already has.
+    pub async fn signup_with_token(&self, form: &Signup<'_>, token: &str) -> Reply {
+        self.post_form("/signup", &form.fields(token)).await
     }
 
     /// Logs in through the form.
@@ -509,9 +514,9 @@ pub fn assert_html(reply: &Reply) {
     assert_contains(&reply.body, "<!doctype html>");
 }
 
-/// A 4xx answered with a friendly HTML page in the site's layout.
+/// A 4xx (never a 5xx) answered with an HTML page in the site's layout.
 #[track_caller]
-pub fn assert_client_error_page(reply: &Reply) {
+pub fn assert_client_error_html(reply: &Reply) {
     assert!(
         reply.status.class() == rocket::http::StatusClass::ClientError,
         "expected a 4xx, got {}; body:\n{}",
@@ -519,8 +524,15 @@ pub fn assert_client_error_page(reply: &Reply) {
         reply.body
     );
     assert_html(reply);
-    assert_contains(&reply.body, "class=\"site-header\"");
-    assert_contains(&reply.body, &reply.status.code.to_string());
+    assert_contains(&reply.body, r#"class="site-header""#);
+}
+
+/// An error page (the catcher's or the app's) for `status`, with a message for people.
+#[track_caller]
+pub fn assert_error_page(reply: &Reply, status: rocket::http::Status) {
+    assert_eq!(reply.status, status, "body:\n{}", reply.body);
+    assert_client_error_html(reply);
+    assert_contains(&reply.body, &format!("<h1>{} ", status.code));
 }
 
 /// "2026-11-23 17:55:02 UTC", the way pages show times.
