@@ -548,3 +548,29 @@ pub fn shown_time(at: OffsetDateTime) -> String {
         at.second()
     )
 }
+
+/// The session id inside a session cookie's value (as a [`Browser`] holds it), decrypted
+/// with the tests' [`SECRET_KEY`] exactly as the server does. Tests use it to check what
+/// pages must never show whole, and to compute store keys.
+pub fn decrypt_session_cookie(value: &str) -> Option<String> {
+    use base64::Engine;
+    use rocket::http::private::cookie::{CookieJar as RawJar, Key};
+    let master = base64::engine::general_purpose::STANDARD
+        .decode(SECRET_KEY)
+        .ok()?;
+    let key = Key::try_from(master.as_slice()).ok()?;
+    let mut jar = RawJar::new();
+    jar.add_original(Cookie::new(SESSION_COOKIE, value.to_owned()));
+    let cookie = jar.private(&key).get(SESSION_COOKIE)?;
+    Some(cookie.value().to_owned())
+}
+
+/// The store key (SHA-256 of the id, lowercase hex) of the session this browser holds.
+pub fn store_key_of(browser: &Browser<'_>) -> String {
+    let value = browser.session_cookie().expect("a session cookie");
+    let id = decrypt_session_cookie(&value).expect("a cookie the server encrypted");
+    latchkey::sessions::SessionId::parse(&id)
+        .expect("a session id in canonical form")
+        .key()
+        .to_hex()
+}
