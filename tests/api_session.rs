@@ -20,7 +20,7 @@ async fn post_login(app: &TestApp, content_type: ContentType, body: &str) -> (St
         .client
         .post(LOGIN)
         .header(content_type)
-        .body(body.to_owned())
+        .body(body)
         .dispatch()
         .await;
     json_body(response).await

@@ -32,7 +32,7 @@ async fn post_users_raw<'a>(
         .post("/api/v1/users")
         .header(content_type)
         .cookie(cookie.clone())
-        .body(body.to_owned())
+        .body(body)
         .dispatch()
         .await
 }
@@ -47,7 +47,7 @@ async fn put_user<'a>(
         .put(format!("/api/v1/users/{id}"))
         .header(ContentType::JSON)
         .cookie(cookie.clone())
-        .body(body.to_owned())
+        .body(body)
         .dispatch()
         .await
 }
