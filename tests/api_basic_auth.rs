@@ -287,3 +287,16 @@ async fn create_user_with_valid_credentials_answers_201() {
     assert_eq!(status, Status::Created);
     assert_user_json(&body, "carol@hbtn.io");
 }
+
+#[rocket::async_test]
+async fn valid_credentials_with_a_dead_session_cookie_still_run() {
+    let app = basic_app().await;
+
+    let response = app
+        .basic(app.client.get("/api/v1/users/me"), BOB, BOB_PASSWORD)
+        .cookie(forged_cookie())
+        .dispatch()
+        .await;
+
+    assert_eq!(response.status(), Status::Ok);
+}

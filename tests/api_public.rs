@@ -301,3 +301,30 @@ async fn protected_path_with_a_valid_session_runs() {
     assert_eq!(status, Status::Ok);
     assert_user_json(&body, BOB);
 }
+
+#[rocket::async_test]
+async fn a_valid_cookie_with_a_garbage_authorization_header_still_runs() {
+    let app = session_app().await;
+    let cookie = app.login(BOB, BOB_PASSWORD).await;
+
+    let response = app
+        .client
+        .get("/api/v1/users/me")
+        .header(Header::new("Authorization", "Bearer not-a-token"))
+        .cookie(cookie)
+        .dispatch()
+        .await;
+
+    assert_eq!(response.status(), Status::Ok);
+}
+
+#[rocket::async_test]
+async fn after_logout_an_unknown_path_is_403_not_404() {
+    let app = session_app().await;
+    let cookie = app.login(BOB, BOB_PASSWORD).await;
+    assert_eq!(app.logout(&cookie).await.status(), Status::Ok);
+
+    let response = app.get_with("/api/v1/nope", &cookie).await;
+
+    assert_json_error(response, Status::Forbidden, "Forbidden").await;
+}

@@ -527,6 +527,58 @@ async fn update_with_a_body_over_the_json_limit_is_413_json() {
     assert_eq!(status, Status::PayloadTooLarge);
 }
 
+#[rocket::async_test]
+async fn update_unknown_id_with_a_body_that_is_not_json_is_404() {
+    let (app, cookie) = logged_in().await;
+
+    let response = put_user(&app, &cookie, UNKNOWN_ID, "not json").await;
+
+    assert_json_error(response, Status::NotFound, "Not found").await;
+}
+
+#[rocket::async_test]
+async fn update_with_trailing_slash_changes_the_names() {
+    let (app, cookie) = logged_in().await;
+    let alice = app.user_id(1);
+
+    let response = put_user(&app, &cookie, &format!("{alice}/"), r#"{"last_name": "L"}"#).await;
+
+    let (status, body) = json_body(response).await;
+    assert_eq!(status, Status::Ok);
+    assert_eq!(body["last_name"], "L");
+}
+
+#[rocket::async_test]
+async fn update_moves_updated_at_and_keeps_created_at() {
+    let (app, cookie) = logged_in().await;
+    let alice = app.user_id(1);
+    app.clock.advance(time::Duration::seconds(90));
+
+    let response = put_user(&app, &cookie, &alice, r#"{"first_name": "Alice"}"#).await;
+
+    let (_, body) = json_body(response).await;
+    assert_eq!(body["created_at"], app.users[1]["created_at"]);
+    assert_ne!(body["updated_at"], app.users[1]["updated_at"]);
+}
+
+#[rocket::async_test]
+async fn timestamps_are_utc() {
+    let (app, cookie) = logged_in().await;
+    app.clock
+        .set(time::macros::datetime!(2024-01-02 03:04:05 +02:00));
+
+    let response = app
+        .create_user(
+            &cookie,
+            &json!({ "email": CAROL, "password": "c4rolPassword" }),
+        )
+        .await;
+
+    let (_, body) = json_body(response).await;
+    assert_eq!(body["created_at"], "2024-01-02T01:04:05");
+    assert_eq!(body["updated_at"], "2024-01-02T01:04:05");
+}
+
 // Delete
 
 #[rocket::async_test]
