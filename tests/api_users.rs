@@ -465,6 +465,27 @@ async fn update_is_visible_on_a_later_get() {
 }
 
 #[rocket::async_test]
+async fn update_with_a_null_name_leaves_it_unchanged() {
+    let (app, cookie) = logged_in().await;
+    let alice = app.user_id(1);
+    let named = put_user(&app, &cookie, &alice, r#"{"first_name": "Alice"}"#).await;
+    assert_eq!(named.status(), Status::Ok);
+
+    let response = put_user(
+        &app,
+        &cookie,
+        &alice,
+        r#"{"first_name": null, "last_name": "L"}"#,
+    )
+    .await;
+
+    let (status, body) = json_body(response).await;
+    assert_eq!(status, Status::Ok);
+    assert_eq!(body["first_name"], "Alice");
+    assert_eq!(body["last_name"], "L");
+}
+
+#[rocket::async_test]
 async fn update_with_an_empty_object_changes_nothing() {
     let (app, cookie) = logged_in().await;
     let alice = app.user_id(1);

@@ -11,7 +11,8 @@ use crate::config::{AuthType, Settings};
 use crate::guards::current_session;
 use crate::users::User;
 
-/// Paths that need no authentication (matched exactly; a trailing slash was removed).
+/// Paths that need no authentication, matched exactly: the `TrailingSlash` fairing has
+/// already removed the one trailing slash the course allows, so `status//` stays private.
 const PUBLIC_PATHS: [&str; 4] = [
     "/api/v1/status",
     "/api/v1/unauthorized",
@@ -20,7 +21,7 @@ const PUBLIC_PATHS: [&str; 4] = [
 ];
 
 pub fn is_public(path: &str) -> bool {
-    PUBLIC_PATHS.contains(&path.strip_suffix('/').unwrap_or(path))
+    PUBLIC_PATHS.contains(&path)
 }
 
 /// The authenticated user, or `None` on public paths and when `AUTH_TYPE` is unset.

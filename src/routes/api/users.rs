@@ -47,11 +47,11 @@ async fn json_object(limits: &Limits, data: Data<'_>) -> Result<Map<String, Valu
     }
 }
 
-/// A name field of an update: absent -> unchanged, null -> cleared, string -> set.
+/// A name field of an update: absent or null -> unchanged (the course's
+/// `if rj.get(...) is not None`), a string -> set (an empty one clears it).
 fn name_change(body: &Map<String, Value>, key: &str) -> Result<Option<Option<String>>, AppError> {
     match body.get(key) {
-        None => Ok(None),
-        Some(Value::Null) => Ok(Some(None)),
+        None | Some(Value::Null) => Ok(None),
         Some(Value::String(name)) => optional_name(Some(name))
             .map(Some)
             .map_err(AppError::bad_request),
