@@ -368,6 +368,24 @@ async fn login_page_after_logout_says_you_have_been_logged_out() {
     assert_contains(&reply.body, "You have been logged out.");
 }
 
+#[rocket::async_test]
+async fn get_logout_without_a_session_redirects_to_login() {
+    let app = spawn_app().await;
+
+    let reply = app.browser().get("/logout").await;
+
+    assert_redirect_to(&reply, "/login");
+}
+
+#[rocket::async_test]
+async fn post_logout_without_a_session_redirects_to_login() {
+    let app = spawn_app().await;
+
+    let reply = app.browser().post_form("/logout", &[]).await;
+
+    assert_redirect_to(&reply, "/login");
+}
+
 // ---- health -------------------------------------------------------------------------
 
 #[rocket::async_test]

@@ -40,6 +40,27 @@ async fn a_session_idle_for_the_idle_timeout_is_refused() {
 }
 
 #[rocket::async_test]
+async fn with_default_settings_a_session_idle_for_31_minutes_is_refused() {
+    let app = spawn_app().await;
+    let browser = app.logged_in_browser("alice@example.com").await;
+
+    app.advance(Duration::minutes(31));
+    let reply = browser.get("/profile").await;
+
+    assert_sent_to_login(&reply);
+}
+
+#[rocket::async_test]
+async fn with_default_settings_a_session_idle_for_29_minutes_is_kept() {
+    let app = spawn_app().await;
+    let browser = app.logged_in_browser("alice@example.com").await;
+
+    app.advance(Duration::minutes(29));
+
+    assert!(browser.is_logged_in().await);
+}
+
+#[rocket::async_test]
 async fn an_expired_session_cookie_is_cleared_from_the_browser() {
     let app = spawn_expiring_app().await;
     let browser = app.logged_in_browser("alice@example.com").await;
