@@ -9,7 +9,6 @@ use rocket::http::{ContentType, Status};
 use rocket::request::Request;
 use rocket::response::{self, Responder};
 use rocket::serde::json::Json;
-use rocket_dyn_templates::{context, Template};
 
 pub type BoxError = Box<dyn StdError + Send + Sync>;
 
@@ -105,13 +104,17 @@ pub fn error_response(
     let mut response = if is_api_request(request) {
         Json(serde_json::json!({ "error": message })).respond_to(request)?
     } else {
-        let page = Template::render(
+        // The header shows who is logged in when the session was already looked up.
+        let viewer = crate::guards::resolved_viewer(request);
+        let page = crate::routes::pages::render(
             "error",
-            context! {
-                code: status.code,
-                reason: status.reason_lossy(),
-                message: message,
-            },
+            viewer.as_ref(),
+            None,
+            serde_json::json!({
+                "code": status.code,
+                "reason": status.reason_lossy(),
+                "message": message,
+            }),
         );
         (ContentType::HTML, page).respond_to(request)?
     };

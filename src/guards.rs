@@ -85,6 +85,16 @@ async fn cached<'r>(request: &'r Request<'_>) -> &'r Resolution {
     request.local_cache_async(resolve(request)).await
 }
 
+/// The logged-in person if a guard (or [`current_session`]) already resolved the session
+/// for this request; `None` otherwise. Never does I/O, so sync code such as error
+/// responders can use it.
+pub fn resolved_viewer(request: &Request<'_>) -> Option<CurrentUser> {
+    match request.local_cache(|| Resolution::Anonymous) {
+        Resolution::User(current) => Some(current.as_ref().clone()),
+        _ => None,
+    }
+}
+
 /// The request's session, for guards built on top of this one (the API's).
 ///
 /// # Errors

@@ -61,6 +61,11 @@ impl<'r> Responder<'r, 'static> for ErrorAnswer {
 }
 
 #[rocket::catch(default)]
-fn any_status(status: Status, _request: &Request<'_>) -> ErrorAnswer {
+async fn any_status(status: Status, request: &Request<'_>) -> ErrorAnswer {
+    // Look the session up (once per request, cached) so the page header is right;
+    // under /api the body is JSON and needs no viewer.
+    if !is_api_request(request) {
+        let _ = crate::guards::current_session(request).await;
+    }
     ErrorAnswer(status)
 }
