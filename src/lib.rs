@@ -29,7 +29,7 @@ use crate::auth::Auth;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{SessionStoreKind, Settings};
 use crate::sessions::{MemoryStore, SessionStore, Sessions};
-use crate::users::{PasswordHasher, SqliteUserRepo};
+use crate::users::{CachedUserRepo, PasswordHasher, SqliteUserRepo};
 
 /// The application as `cargo run` serves it: settings from `Rocket.toml` and `ROCKET_*`
 /// variables, the system clock.
@@ -41,10 +41,20 @@ pub fn rocket() -> Rocket<Build> {
 /// secret key) are set up when Rocket ignites, where a failure stops the launch with a
 /// message naming the setting at fault.
 pub fn build(figment: Figment, clock: Arc<dyn Clock>) -> Rocket<Build> {
+    build_with_store(figment, clock, None)
+}
+
+/// As [`build`], with a session store made beforehand instead of the configured one:
+/// benchmarks use it to serve from a prefilled store (`examples/bench_server.rs`).
+pub fn build_with_store(
+    figment: Figment,
+    clock: Arc<dyn Clock>,
+    store: Option<Arc<dyn SessionStore>>,
+) -> Rocket<Build> {
     let static_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
     rocket::custom(figment)
         .attach(AdHoc::try_on_ignite("Latchkey services", move |rocket| {
-            set_up(rocket, clock)
+            set_up(rocket, clock, store)
         }))
         .attach(Template::fairing())
         .attach(headers::shield())
@@ -78,6 +88,7 @@ fn startup_failure(
 async fn set_up(
     rocket: Rocket<Build>,
     clock: Arc<dyn Clock>,
+    given_store: Option<Arc<dyn SessionStore>>,
 ) -> Result<Rocket<Build>, Rocket<Build>> {
     let settings: Settings = match rocket.figment().extract() {
         Ok(settings) => settings,
@@ -109,8 +120,9 @@ async fn set_up(
     let store: Arc<dyn SessionStore> = match settings.session_store {
         SessionStoreKind::Memory => Arc::new(MemoryStore::new()),
     };
+    let store = given_store.unwrap_or(store);
     let auth = Auth {
-        users: Arc::new(users),
+        users: Arc::new(CachedUserRepo::new(Arc::new(users))),
         sessions: Sessions::new(store, clock.clone(), &settings),
         hasher,
         clock,

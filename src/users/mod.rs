@@ -1,6 +1,7 @@
 //! People who can log in: the model, the repository trait the rest of the app talks to,
 //! input rules and password hashing.
 
+mod cache;
 mod password;
 mod sqlite;
 pub mod validate;
@@ -10,6 +11,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+pub use cache::CachedUserRepo;
 pub use password::{HashError, PasswordHasher};
 pub use sqlite::SqliteUserRepo;
 
