@@ -1,0 +1,347 @@
+#!/usr/bin/env bash
+# Latchkey's benchmark (issue 7): every scenario, side by side in one run, against servers
+# started here with a fresh data directory, on loopback only. Prints a markdown table of
+# raw figures and of the ratios against the targets, and writes it to
+# bench/results/<date>.md and bench/results/latest.md.
+#
+#   bench/run.sh            full run (20 s per measurement; about 5 minutes)
+#   bench/run.sh --quick    quick run (4 s per measurement; under 2 minutes)
+#
+# Environment: BENCH_DURATION (seconds per measurement), BENCH_CONNECTIONS (page load,
+# default 16), BENCH_REDIS_URL (default redis://127.0.0.1:6379/), BENCH_NO_BUILD=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+MODE=full
+DURATION=20
+for arg in "$@"; do
+  case "$arg" in
+    --quick) MODE=quick; DURATION=4 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $arg (try --quick)" >&2; exit 2 ;;
+  esac
+done
+DURATION=${BENCH_DURATION:-$DURATION}
+CONNECTIONS=${BENCH_CONNECTIONS:-16}
+STORM_CONNECTIONS=16
+LOGIN_CONNECTIONS=8
+SESSIONS_BIG=1000000
+SESSIONS_SMALL=1000
+REDIS_URL=${BENCH_REDIS_URL:-redis://127.0.0.1:6379/}
+# Fixed so runs are comparable; only ever used for these throwaway servers.
+SECRET_KEY='ZavEzHWh8hSJnV0LOQ8LH0wp5lR35VUq2bs+aN+qDw3gFjy04meu4Rl/Xw2rvA5VqGQOaXbarVJUlWJOR4bK7g=='
+PAGE_EMAIL=bench-page@example.com
+LOGIN_EMAIL=bench-login@example.com
+PASSWORD='bench password 1234'
+STARTED_AT=$(date +%s)
+
+log() { printf '== %s\n' "$*" >&2; }
+die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- tools
+if ! command -v wrk >/dev/null; then
+  log "installing wrk from Debian"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get install -y wrk >/dev/null 2>&1 \
+    || { $SUDO apt-get update >/dev/null && $SUDO apt-get install -y wrk >/dev/null; } \
+    || die "cannot install wrk (apt-get install wrk)"
+fi
+command -v curl >/dev/null || die "curl is needed"
+
+if [ "${BENCH_NO_BUILD:-}" != 1 ]; then
+  log "building (release)"
+  cargo build --release --quiet --bin latchkey \
+    --example bench_server --example store_memory --example argon2_rate
+fi
+BIN=$ROOT/target/release/latchkey
+EXAMPLES=$ROOT/target/release/examples
+
+# ---------------------------------------------------------------- servers
+WORK=$(mktemp -d /tmp/latchkey-bench.XXXXXX)
+DATA=$WORK/data
+PIDS=()
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() {
+  local port tries=0
+  while [ $tries -lt 50 ]; do
+    port=$((20000 + RANDOM % 20000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
+    tries=$((tries + 1))
+  done
+  die "no free port found"
+}
+
+# start_server NAME PORT BINARY [VAR=VALUE...]: starts it in the background, sets
+# SERVER_PID; returns 1 (and leaves nothing running) if it is not healthy within 20 s.
+start_server() {
+  local name=$1 port=$2 binary=$3; shift 3
+  env -u AUTH_TYPE -u SESSION_NAME -u SESSION_DURATION \
+    ROCKET_ADDRESS=127.0.0.1 ROCKET_PORT="$port" ROCKET_DATA_DIR="$DATA" \
+    ROCKET_LOG_LEVEL=critical ROCKET_SECRET_KEY="$SECRET_KEY" ROCKET_CLI_COLORS=false \
+    ROCKET_AUTH_TYPE=session_auth "$@" \
+    "$binary" >"$WORK/$name.log" 2>&1 &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  local tries=0
+  while [ $tries -lt 200 ]; do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then return 1; fi
+    if curl -fsS -o /dev/null "http://127.0.0.1:$port/health" 2>/dev/null; then return 0; fi
+    sleep 0.1
+    tries=$((tries + 1))
+  done
+  stop_server "$SERVER_PID"
+  return 1
+}
+
+stop_server() {
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+# proc_kb PID FIELD: VmRSS / VmHWM of a process in kB.
+proc_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
+mb() { awk -v kb="$1" 'BEGIN { printf "%.0f MB", kb / 1024 }'; }
+
+# login_cookie PORT EMAIL: logs in through the API, prints "name=value" of the session cookie.
+login_cookie() {
+  local jar=$WORK/jar.$RANDOM
+  curl -fsS -o /dev/null -c "$jar" -A "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0" \
+    --data-urlencode "email=$2" --data-urlencode "password=$PASSWORD" \
+    "http://127.0.0.1:$1/api/v1/auth_session/login" || die "login as $2 failed"
+  awk '$6 == "latchkey_session" { print $6 "=" $7 }' "$jar"
+}
+
+expect_status() {
+  local got
+  got=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: ${3:-}" "$2")
+  [ "$got" = "$1" ] || die "$2 answered $got, expected $1 (log: $WORK)"
+}
+
+# ---------------------------------------------------------------- wrk
+# wrk_run LABEL CONNECTIONS SECONDS URL [SCRIPT]: runs wrk, keeps its output in $WORK.
+wrk_run() {
+  local label=$1 conns=$2 secs=$3 url=$4 script=${5:-}
+  local args=(-t1 -c"$conns" -d"${secs}s" --latency --timeout 10s)
+  [ -n "$script" ] && args+=(-s "$ROOT/bench/$script")
+  wrk "${args[@]}" "$url" >"$WORK/wrk.$label" 2>&1 || die "wrk failed: $(cat "$WORK/wrk.$label")"
+}
+
+# wrk_field LABEL FIELD: rps | p50 | p99 (ms) | requests | errors (non-2xx/3xx + socket)
+wrk_field() {
+  awk -v want="$2" '
+    function ms(v) {
+      if (v ~ /us$/) return v / 1000;
+      if (v ~ /ms$/) return v + 0;
+      if (v ~ /m$/)  return v * 60000;
+      if (v ~ /s$/)  return v * 1000;
+      return v + 0;
+    }
+    /Requests\/sec:/ { rps = $2 }
+    $1 == "50.000%" || $1 == "50%" { p50 = ms($2) }
+    $1 == "99.000%" || $1 == "99%" { p99 = ms($2) }
+    / requests in / { requests = $1 }
+    /Non-2xx or 3xx responses:/ { errors += $NF }
+    /Socket errors:/ { gsub(",", ""); errors += $4 + $6 + $8 + $10 }
+    END {
+      if (want == "rps") printf "%.1f", rps;
+      else if (want == "p50") printf "%.2f", p50;
+      else if (want == "p99") printf "%.2f", p99;
+      else if (want == "requests") printf "%d", requests;
+      else if (want == "errors") printf "%d", errors + 0;
+    }' "$WORK/wrk.$1"
+}
+
+RAW_ROWS=()
+# raw_row LABEL DESCRIPTION RSS_KB: a line of the raw-figures table from a wrk run.
+raw_row() {
+  RAW_ROWS+=("| $2 | $(wrk_field "$1" rps) | $(wrk_field "$1" p50) | $(wrk_field "$1" p99) | $(wrk_field "$1" errors) | ${3:+$(mb "$3")} |")
+}
+
+TARGET_ROWS=()
+FAILED=0
+# target_row SCENARIO CHECK MEASURED TARGET_TEXT PASS(0/1/skip)
+target_row() {
+  local verdict
+  case "$5" in
+    1) verdict=PASS ;;
+    0) verdict=FAIL; FAILED=$((FAILED + 1)) ;;
+    *) verdict="$5" ;;
+  esac
+  TARGET_ROWS+=("| $1 | $2 | $3 | $4 | **$verdict** |")
+}
+# ratio A B: A/B with 2 decimals; at_least / at_most X Y: 1 if X >= Y (X <= Y).
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "0.00"; else printf "%.2f", a / b }'; }
+at_least() { awk -v a="$1" -v b="$2" 'BEGIN { print (a >= b) ? 1 : 0 }'; }
+at_most() { awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b) ? 1 : 0 }'; }
+
+# ---------------------------------------------------------------- users
+log "mode: $MODE, ${DURATION}s per measurement, work dir $WORK"
+PORT=$(free_port)
+start_server setup "$PORT" "$BIN" ROCKET_AUTH_TYPE=none || die "Latchkey did not start: $(cat "$WORK/setup.log")"
+for email in "$PAGE_EMAIL" "$LOGIN_EMAIL"; do
+  curl -fsS -o /dev/null -H 'Content-Type: application/json' \
+    -d "{\"email\": \"$email\", \"password\": \"$PASSWORD\", \"first_name\": \"Bench\", \"last_name\": \"Mark\"}" \
+    "http://127.0.0.1:$PORT/api/v1/users" || die "creating $email failed"
+done
+stop_server "$SERVER_PID"
+
+# ---------------------------------------------------------------- scenarios 1-3, 6
+log "starting Latchkey (memory store)"
+start_server memory "$PORT" "$BIN" || die "Latchkey did not start: $(cat "$WORK/memory.log")"
+MAIN_PID=$SERVER_PID
+BASE=http://127.0.0.1:$PORT
+export BENCH_COOKIE
+BENCH_COOKIE=$(login_cookie "$PORT" "$PAGE_EMAIL")
+expect_status 200 "$BASE/profile" "$BENCH_COOKIE"
+expect_status 200 "$BASE/api/v1/users/me" "$BENCH_COOKIE"
+RSS_START=$(proc_kb "$MAIN_PID" VmRSS)
+
+log "warm-up"
+wrk_run warmup "$CONNECTIONS" 2 "$BASE/profile" cookie.lua
+
+log "1: /health vs /profile vs /api/v1/users/me"
+wrk_run health "$CONNECTIONS" "$DURATION" "$BASE/health"
+raw_row health "1. \`GET /health\`" "$(proc_kb "$MAIN_PID" VmRSS)"
+wrk_run profile "$CONNECTIONS" "$DURATION" "$BASE/profile" cookie.lua
+raw_row profile "1. \`GET /profile\` (memory store)" "$(proc_kb "$MAIN_PID" VmRSS)"
+wrk_run me "$CONNECTIONS" "$DURATION" "$BASE/api/v1/users/me" cookie.lua
+raw_row me "1. \`GET /api/v1/users/me\`" "$(proc_kb "$MAIN_PID" VmRSS)"
+H_RPS=$(wrk_field health rps); H_P99=$(wrk_field health p99)
+P_RPS=$(wrk_field profile rps); P_P99=$(wrk_field profile p99)
+R=$(ratio "$P_RPS" "$H_RPS")
+target_row 1 "/profile req/s vs /health" "$R" ">= 0.75" "$(at_least "$R" 0.75)"
+R=$(ratio "$P_P99" "$H_P99")
+target_row 1 "/profile p99 vs /health" "${R}x" "<= 1.5x" "$(at_most "$R" 1.5)"
+M_RPS=$(wrk_field me rps)
+target_row 1 "/api/v1/users/me req/s vs /health" "$(ratio "$M_RPS" "$H_RPS")" "(reported)" "-"
+
+log "2: login capacity"
+RATE_LINE=$("$EXAMPLES/argon2_rate" 3)
+SINGLE=$(sed -E 's/.*single_per_s=([0-9.]+).*/\1/' <<<"$RATE_LINE")
+PERMITS=$(sed -E 's/.*threads=([0-9]+).*/\1/' <<<"$RATE_LINE")
+PARALLEL=$(sed -E 's/.*parallel_per_s=([0-9.]+).*/\1/' <<<"$RATE_LINE")
+export BENCH_EMAIL=$LOGIN_EMAIL BENCH_PASSWORD=$PASSWORD
+wrk_run login "$LOGIN_CONNECTIONS" "$DURATION" "$BASE/api/v1/auth_session/login" login_api.lua
+raw_row login "2. API logins, $LOGIN_CONNECTIONS connections" "$(proc_kb "$MAIN_PID" VmRSS)"
+L_RPS=$(wrk_field login rps)
+L_VALID=$(awk -v rps="$L_RPS" -v n="$(wrk_field login requests)" -v e="$(wrk_field login errors)" \
+  'BEGIN { if (n == 0) print 0; else printf "%.1f", rps * (n - e) / n }')
+ALLOWED=$(awk -v s="$SINGLE" -v p="$PERMITS" 'BEGIN { printf "%.1f", s * p }')
+RAW_ROWS+=("| 2. raw argon2id verify (m=19456 KiB, t=2, p=1), 1 thread / $PERMITS threads | $SINGLE / $PARALLEL | | | | |")
+R=$(ratio "$L_VALID" "$ALLOWED")
+target_row 2 "valid logins/s vs raw verify rate x $PERMITS permits ($L_VALID / $ALLOWED)" "$R" ">= 0.90" "$(at_least "$R" 0.90)"
+
+log "3: login storm"
+wrk_run idle "$CONNECTIONS" "$DURATION" "$BASE/profile" cookie.lua
+raw_row idle "3. \`GET /profile\`, idle (just before the storm)" "$(proc_kb "$MAIN_PID" VmRSS)"
+CSRF_JAR=$WORK/csrf.jar
+CSRF_PAGE=$(curl -fsS -c "$CSRF_JAR" "$BASE/login")
+export BENCH_CSRF_TOKEN BENCH_CSRF_COOKIE
+BENCH_CSRF_TOKEN=$(sed -nE 's/.*name="csrf_token" value="([^"]+)".*/\1/p' <<<"$CSRF_PAGE" | head -1)
+BENCH_CSRF_COOKIE=$(awk '$6 == "latchkey_csrf" { print $6 "=" $7 }' "$CSRF_JAR")
+[ -n "$BENCH_CSRF_TOKEN" ] && [ -n "$BENCH_CSRF_COOKIE" ] || die "no CSRF token on /login"
+wrk_run storm_login "$STORM_CONNECTIONS" $((DURATION + 2)) "$BASE/login" login_form.lua &
+STORM_PID=$!
+sleep 1
+wrk_run storm "$CONNECTIONS" "$DURATION" "$BASE/profile" cookie.lua
+wait "$STORM_PID" || die "the login storm failed"
+PEAK_KB=$(proc_kb "$MAIN_PID" VmHWM)
+raw_row storm "3. \`GET /profile\` during the storm" "$(proc_kb "$MAIN_PID" VmRSS)"
+raw_row storm_login "3. form logins (the storm), $STORM_CONNECTIONS connections" "$PEAK_KB"
+I_RPS=$(wrk_field idle rps); I_P99=$(wrk_field idle p99)
+S_RPS=$(wrk_field storm rps); S_P99=$(wrk_field storm p99)
+R=$(ratio "$S_P99" "$I_P99")
+target_row 3 "/profile p99, storm vs idle" "${R}x" "<= 2x" "$(at_most "$R" 2)"
+R=$(ratio "$S_RPS" "$I_RPS")
+target_row 3 "/profile req/s, storm vs idle" "$R" ">= 0.60" "$(at_least "$R" 0.60)"
+target_row 3 "server peak RSS (VmHWM) so far" "$(mb "$PEAK_KB")" "<= 300 MB" "$(at_most "$PEAK_KB" $((300 * 1024)))"
+
+log "6: other session stores"
+for store in redis sqlite; do
+  STORE_PORT=$(free_port)
+  if start_server "store-$store" "$STORE_PORT" "$BIN" ROCKET_SESSION_STORE="$store" ROCKET_REDIS_URL="$REDIS_URL"; then
+    STORE_PID=$SERVER_PID
+    STORE_COOKIE=$(login_cookie "$STORE_PORT" "$PAGE_EMAIL")
+    expect_status 200 "http://127.0.0.1:$STORE_PORT/profile" "$STORE_COOKIE"
+    wrk_run "mem_for_$store" "$CONNECTIONS" "$DURATION" "$BASE/profile" cookie.lua
+    BENCH_COOKIE=$STORE_COOKIE wrk_run "$store" "$CONNECTIONS" "$DURATION" "http://127.0.0.1:$STORE_PORT/profile" cookie.lua
+    raw_row "mem_for_$store" "6. \`GET /profile\`, memory store (beside $store)" "$(proc_kb "$MAIN_PID" VmRSS)"
+    raw_row "$store" "6. \`GET /profile\`, $store store" "$(proc_kb "$STORE_PID" VmRSS)"
+    stop_server "$STORE_PID"
+    want=0.40; [ "$store" = sqlite ] && want=0.30
+    R=$(ratio "$(wrk_field "$store" rps)" "$(wrk_field "mem_for_$store" rps)")
+    target_row 6 "$store /profile req/s vs memory" "$R" ">= $want" "$(at_least "$R" "$want")"
+  else
+    target_row 6 "$store /profile req/s vs memory" "-" ">= $([ "$store" = sqlite ] && echo 0.30 || echo 0.40)" \
+      "skipped: store not available"
+  fi
+done
+stop_server "$MAIN_PID"
+
+# ---------------------------------------------------------------- scenario 4
+log "4: memory store size at $SESSIONS_BIG sessions"
+MEM_LINE=$("$EXAMPLES/store_memory" "$SESSIONS_BIG")
+PER_SESSION=$(sed -E 's/.*bytes_per_session=([0-9.]+).*/\1/' <<<"$MEM_LINE")
+LOOKUP_NS=$(sed -E 's/.*lookup_ns=([0-9]+).*/\1/' <<<"$MEM_LINE")
+RAW_ROWS+=("| 4. memory store: RSS growth per session at $SESSIONS_BIG (bytes), lookup (ns) | $PER_SESSION B / ${LOOKUP_NS} ns | | | | |")
+target_row 4 "memory store bytes/session at $SESSIONS_BIG (RSS growth)" "$PER_SESSION" "<= 250" "$(at_most "$PER_SESSION" 250)"
+
+# ---------------------------------------------------------------- scenario 5
+log "5: /profile with $SESSIONS_SMALL vs $SESSIONS_BIG sessions"
+FILL=$WORK/fill
+BIG_PORT=$(free_port)
+start_server bench_server "$BIG_PORT" "$EXAMPLES/bench_server" \
+  BENCH_PREFILL=$((SESSIONS_SMALL - 1)) BENCH_FILL_FILE="$FILL" \
+  || die "bench_server did not start: $(cat "$WORK/bench_server.log")"
+BIG_PID=$SERVER_PID
+BIG=http://127.0.0.1:$BIG_PORT
+BENCH_COOKIE=$(login_cookie "$BIG_PORT" "$PAGE_EMAIL")
+expect_status 200 "$BIG/profile" "$BENCH_COOKIE"
+wrk_run warmup_small "$CONNECTIONS" 2 "$BIG/profile" cookie.lua
+wrk_run small "$CONNECTIONS" "$DURATION" "$BIG/profile" cookie.lua
+raw_row small "5. \`GET /profile\`, $SESSIONS_SMALL sessions in the store" "$(proc_kb "$BIG_PID" VmRSS)"
+echo $((SESSIONS_BIG - SESSIONS_SMALL)) >"$FILL.tmp" && mv "$FILL.tmp" "$FILL"
+tries=0
+while [ ! -s "$FILL.done" ] && [ $tries -lt 1200 ]; do sleep 0.1; tries=$((tries + 1)); done
+[ -s "$FILL.done" ] || die "bench_server did not fill its store"
+read -r BIG_LEN _ _ <"$FILL.done"
+wrk_run warmup_big "$CONNECTIONS" 2 "$BIG/profile" cookie.lua
+wrk_run big "$CONNECTIONS" "$DURATION" "$BIG/profile" cookie.lua
+raw_row big "5. \`GET /profile\`, $BIG_LEN sessions in the store" "$(proc_kb "$BIG_PID" VmRSS)"
+stop_server "$BIG_PID"
+R=$(ratio "$(wrk_field big rps)" "$(wrk_field small rps)")
+target_row 5 "/profile req/s, $SESSIONS_BIG vs $SESSIONS_SMALL sessions" "$R" ">= 0.90" "$(at_least "$R" 0.90)"
+
+# ---------------------------------------------------------------- report
+ELAPSED=$(( $(date +%s) - STARTED_AT ))
+REPORT=$(
+  echo "### Latchkey benchmark, $(date -u '+%Y-%m-%d %H:%M UTC') ($MODE run, ${DURATION}s per measurement, ${ELAPSED}s in all)"
+  echo
+  echo "Machine: $(nproc) cores, $(lscpu | sed -nE 's/^Model name: *//p' | head -1), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)."
+  echo "Load: wrk, 1 thread, $CONNECTIONS connections (logins: $LOGIN_CONNECTIONS; storm: $STORM_CONNECTIONS), on the same machine over loopback."
+  echo "Commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src 2>/dev/null || echo ' (+ uncommitted changes in src)'). Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo
+  echo "| run | req/s | p50 ms | p99 ms | errors | server RSS |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  printf '%s\n' "${RAW_ROWS[@]}"
+  echo
+  echo "| scenario | check | measured | target | result |"
+  echo "|---|---|---:|---|---|"
+  printf '%s\n' "${TARGET_ROWS[@]}"
+  echo
+  if [ "$FAILED" -eq 0 ]; then echo "All targets met."; else echo "$FAILED target(s) missed."; fi
+)
+mkdir -p bench/results
+OUT=bench/results/$(date -u +%Y-%m-%d)$([ "$MODE" = quick ] && echo -quick).md
+printf '%s\n' "$REPORT" | tee "$OUT" >bench/results/latest.md
+printf '%s\n' "$REPORT"
+log "written to $OUT and bench/results/latest.md"
+[ "$FAILED" -eq 0 ]

@@ -1,0 +1,190 @@
+//! Micro-benchmarks of what every authenticated request pays (issue 7), step by step:
+//! cookie decrypt, id hash, store lookup, user lookup, template render, and the session
+//! guard's total (decrypt + parse + hash + lookup + user).
+//!
+//! `cargo bench --bench hot_path` (add `-- --quick` for a fast pass).
+
+use std::sync::Arc;
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use latchkey::clock::SystemClock;
+use latchkey::config::Settings;
+use latchkey::routes::pages::time_json;
+use latchkey::sessions::{MemoryStore, SessionId, SessionRecord, SessionStore, Sessions};
+use latchkey::users::{CachedUserRepo, NewUser, PasswordHash, SqliteUserRepo, User, UserRepo};
+use rocket::http::private::cookie::{Cookie, CookieJar, Key};
+use rocket::tokio::runtime::Runtime;
+use rocket_dyn_templates::tera::{Context, Tera};
+use serde_json::json;
+use time::OffsetDateTime;
+
+const COOKIE: &str = "latchkey_session";
+const USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+
+struct Fixture {
+    runtime: Runtime,
+    key: Key,
+    /// The session cookie as the browser sends it back (encrypted).
+    sealed: String,
+    id: SessionId,
+    sessions: Sessions,
+    store: Arc<MemoryStore>,
+    sqlite: Arc<SqliteUserRepo>,
+    cached: CachedUserRepo,
+    user: User,
+    _dir: tempfile::TempDir,
+}
+
+fn fixture() -> Fixture {
+    let runtime = Runtime::new().expect("tokio runtime");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let settings = Settings::default();
+    let store = Arc::new(MemoryStore::new());
+    let shared: Arc<dyn SessionStore> = store.clone();
+    let sessions = Sessions::new(shared, Arc::new(SystemClock), &settings);
+    let (sqlite, user, id) = runtime.block_on(async {
+        let sqlite = Arc::new(SqliteUserRepo::connect(&url).await.expect("sqlite"));
+        let new_user = NewUser {
+            email: "bench@example.com".into(),
+            password_hash: PasswordHash("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
+            first_name: Some("Bench".into()),
+            last_name: Some("Mark".into()),
+        };
+        let user = sqlite
+            .insert(new_user, OffsetDateTime::now_utc())
+            .await
+            .expect("insert");
+        let (id, _) = sessions
+            .start(user.id, user.auth_epoch, Some(USER_AGENT), None)
+            .await
+            .expect("session");
+        (sqlite, user, id)
+    });
+    let key = Key::generate();
+    let mut jar = CookieJar::new();
+    jar.private_mut(&key).add(Cookie::new(COOKIE, id.expose()));
+    let sealed = jar.delta().next().expect("cookie").value().to_owned();
+    let inner: Arc<dyn UserRepo> = sqlite.clone();
+    Fixture {
+        runtime,
+        key,
+        sealed,
+        id,
+        sessions,
+        store,
+        sqlite,
+        cached: CachedUserRepo::new(inner),
+        user,
+        _dir: dir,
+    }
+}
+
+fn decrypt(key: &Key, sealed: &str) -> Option<SessionId> {
+    let mut jar = CookieJar::new();
+    jar.add_original(Cookie::new(COOKIE, sealed.to_owned()));
+    let cookie = jar.private(key).get(COOKIE)?;
+    SessionId::parse(cookie.value())
+}
+
+fn templates() -> Tera {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+    let read =
+        |name: &str| std::fs::read_to_string(format!("{dir}/{name}.html.tera")).expect("template");
+    let mut tera = Tera::default();
+    tera.add_raw_templates(vec![("base", read("base")), ("profile", read("profile"))])
+        .expect("templates parse");
+    tera.autoescape_on(vec![""]);
+    tera
+}
+
+/// The context `GET /profile` renders with (see `routes/pages.rs`).
+fn profile_context(user: &User, session: &SessionRecord, id: &SessionId) -> serde_json::Value {
+    json!({
+        "user": {
+            "email": user.email,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "created_at": time_json(user.created_at),
+        },
+        "session": {
+            "created_at": time_json(session.created_at),
+            "last_seen": time_json(session.last_seen),
+            "idle_deadline": time_json(session.idle_deadline),
+            "absolute_deadline": time_json(session.absolute_deadline),
+            "expires_at": time_json(session.expires_at()),
+            "user_agent": session.user_agent.as_deref(),
+        },
+        "viewer": {
+            "email": user.email,
+            "name": user.display_name(),
+            "csrf_token": id.csrf_token(),
+        },
+        "flash": null,
+    })
+}
+
+fn hot_path(c: &mut Criterion) {
+    let f = fixture();
+    let rt = &f.runtime;
+    let mut group = c.benchmark_group("hot_path");
+
+    group.bench_function("cookie_decrypt", |b| {
+        b.iter(|| decrypt(&f.key, black_box(&f.sealed)).expect("valid cookie"))
+    });
+    group.bench_function("id_hash", |b| b.iter(|| black_box(&f.id).key()));
+    group.bench_function("store_get", |b| {
+        let key = f.id.key();
+        b.iter(|| rt.block_on(f.store.get(black_box(&key))).expect("store"))
+    });
+    group.bench_function("sessions_resolve", |b| {
+        b.iter(|| {
+            rt.block_on(f.sessions.resolve(black_box(&f.id)))
+                .expect("store")
+        })
+    });
+    group.bench_function("user_by_id_sqlite", |b| {
+        b.iter(|| {
+            rt.block_on(f.sqlite.by_id(black_box(f.user.id)))
+                .expect("sqlite")
+        })
+    });
+    group.bench_function("user_by_id_cached", |b| {
+        b.iter(|| {
+            rt.block_on(f.cached.by_id(black_box(f.user.id)))
+                .expect("cache")
+        })
+    });
+
+    let tera = templates();
+    let session = rt
+        .block_on(f.sessions.resolve(&f.id))
+        .expect("store")
+        .expect("live session");
+    group.bench_function("profile_context", |b| {
+        b.iter(|| profile_context(black_box(&f.user), &session, &f.id))
+    });
+    group.bench_function("template_render_profile", |b| {
+        let value = profile_context(&f.user, &session, &f.id);
+        b.iter(|| {
+            let context = Context::from_value(black_box(value.clone())).expect("object");
+            tera.render("profile", &context).expect("render")
+        })
+    });
+
+    // What the `CurrentUser` guard does for every request, with the user cache in place.
+    group.bench_function("guard_total", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let id = decrypt(&f.key, black_box(&f.sealed)).expect("valid cookie");
+                let record = f.sessions.resolve(&id).await.expect("store").expect("live");
+                let user = f.cached.by_id(record.user_id).await.expect("cache");
+                assert!(user.is_some_and(|u| u.auth_epoch == record.auth_epoch));
+            })
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, hot_path);
+criterion_main!(benches);
