@@ -127,12 +127,12 @@ impl Fairing for Recorder {
         else {
             return;
         };
+        // The cookies the request brought, percent-encoded as they travel on the wire.
         let cookie = request
-            .headers()
-            .get("Cookie")
-            .flat_map(|header| header.split(';'))
-            .filter(|pair| !pair.trim().starts_with(TRACE_COOKIE))
-            .map(redact_pair)
+            .cookies()
+            .iter()
+            .filter(|c| c.name() != TRACE_COOKIE)
+            .map(|c| redact_pair(&c.encoded().stripped().to_string()))
             .collect::<Vec<_>>();
         let set_cookie = response
             .headers()

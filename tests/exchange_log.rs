@@ -32,24 +32,31 @@ fn codes(html: &str) -> Vec<String> {
 }
 
 fn exchanges_in(body: &str) -> Vec<Exchange> {
-    let Some((_, rest)) = body.split_once("<tbody>") else {
+    let Some((_, rest)) = body.split_once(r#"<ol class="exchanges">"#) else {
         return Vec::new();
     };
-    let rows = rest.split_once("</tbody>").expect("</tbody>").0;
-    rows.split("<tr>")
+    let items = rest.split_once("</ol>").expect("</ol>").0;
+    items
+        .split("<li>")
         .skip(1)
-        .map(|row| {
-            let cells: Vec<&str> = row
-                .split("<td>")
-                .skip(1)
-                .map(|cell| cell.split("</td>").next().unwrap())
-                .collect();
-            assert_eq!(cells.len(), 5, "{row}");
+        .map(|item| {
+            let status = item
+                .split_once(r#"class="status"#)
+                .and_then(|(_, rest)| rest.split_once('>'))
+                .and_then(|(_, rest)| rest.split_once("</span>"))
+                .map(|(code, _)| code.trim().parse().expect("a status code"))
+                .expect("a status");
+            let (head, headers) = item
+                .split_once("<dt>Cookie sent</dt>")
+                .expect("Cookie sent");
+            let (sent, set) = headers
+                .split_once("<dt>Set-Cookie</dt>")
+                .expect("Set-Cookie");
             Exchange {
-                request: codes(cells[1]).remove(0),
-                status: cells[2].trim().parse().expect("a status code"),
-                cookie: codes(cells[3]).into_iter().next(),
-                set_cookie: codes(cells[4]),
+                request: codes(head).remove(0),
+                status,
+                cookie: codes(sent).into_iter().next(),
+                set_cookie: codes(set),
             }
         })
         .collect()
@@ -236,6 +243,22 @@ async fn the_login_form_shows_its_csrf_cookie_cut_short_too() {
     shown_value(shown[0].split(';').next().unwrap(), CSRF_COOKIE);
     let page = browser.get("/how-it-works").await.body;
     assert_not_contains(&html_unescape(&page), raw_value);
+}
+
+#[rocket::async_test]
+async fn the_cookies_come_from_the_request_not_only_a_raw_header() {
+    let app = spawn_app().await;
+    app.create_user(ALICE, PASSWORD).await;
+    let browser = recording_browser(&app).await;
+    browser.login(ALICE, PASSWORD).await;
+
+    // Rocket's local client sends cookies without a `Cookie` header.
+    browser.get("/profile").await;
+    let log = log_of(&browser).await;
+
+    let profile = find(&log, "GET /profile");
+    let sent = profile.cookie.as_deref().expect("the cookies sent");
+    assert!(sent.contains(&format!("{SESSION_COOKIE}=")), "{sent:?}");
 }
 
 #[rocket::async_test]

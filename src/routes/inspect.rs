@@ -29,10 +29,11 @@ fn session(
 ) -> Template {
     let record = &current.session;
     let now = auth.sessions.now();
-    // What the browser holds: the encrypted value, shown cut short like everywhere else.
+    // What the browser sends: the encrypted value as it travels (percent-encoded), cut
+    // short as everywhere else.
     let browser_value = jar
         .get(&settings.session_name)
-        .map(|c| redact_pair(&format!("{}={}", c.name(), c.value())))
+        .map(|c| redact_pair(&c.encoded().stripped().to_string()))
         .unwrap_or_default();
     let attributes = cookie::build(settings, "…".into(), record).to_string();
     let attributes = attributes
