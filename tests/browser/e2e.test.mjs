@@ -150,10 +150,15 @@ async function sessionCookie(context) {
 /** The exchange log's rows: request, status, cookie sent, Set-Cookie received. */
 async function exchanges(page) {
   await goto(page, "/how-it-works");
-  return page.$$eval("table.exchanges tbody tr", (rows) =>
-    rows.map((row) => {
-      const cells = [...row.querySelectorAll("td")].map((td) => td.innerText.trim());
-      return { request: cells[1], status: cells[2], cookie: cells[3], setCookie: cells[4] };
+  return page.$$eval("ol.exchanges > li", (items) =>
+    items.map((item) => {
+      const headers = [...item.querySelectorAll("dl.headers dd")].map((dd) => dd.innerText.trim());
+      return {
+        request: item.querySelector(".exchange-line code").innerText.trim(),
+        status: item.querySelector(".status").innerText.trim(),
+        cookie: headers[0],
+        setCookie: headers[1],
+      };
     }),
   );
 }
