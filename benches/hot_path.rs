@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use latchkey::auth::{Auth, Registration};
 use latchkey::clock::SystemClock;
 use latchkey::config::Settings;
 use latchkey::routes::pages::time_json;
@@ -186,5 +187,58 @@ fn hot_path(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, hot_path);
+/// Whole requests through Rocket's local client (no network): the server's own cost of
+/// each page, fairings and all.
+fn requests(c: &mut Criterion) {
+    use rocket::figment::providers::Serialized;
+    use rocket::http::ContentType;
+    use rocket::local::asynchronous::Client;
+
+    let runtime = Runtime::new().expect("tokio runtime");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let figment = latchkey::config::figment()
+        .merge(Serialized::global("data_dir", dir.path()))
+        .merge(Serialized::global("log_level", "off"))
+        .merge(Serialized::global(
+            "secret_key",
+            "BwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4/QEFCQ0RFRg==",
+        ));
+    let client = runtime.block_on(async {
+        let client = Client::tracked(latchkey::build(figment, Arc::new(SystemClock)))
+            .await
+            .expect("app");
+        let auth = client.rocket().state::<Auth>().expect("auth state");
+        let registration = Registration {
+            email: "bench@example.com",
+            password: "bench password 1234",
+            first_name: Some("Bench"),
+            last_name: None,
+        };
+        auth.register(registration).await.expect("user");
+        let status = client
+            .post("/api/v1/auth_session/login")
+            .header(ContentType::Form)
+            .body("email=bench%40example.com&password=bench+password+1234")
+            .dispatch()
+            .await
+            .status();
+        assert_eq!(status.code, 200);
+        client
+    });
+    let mut group = c.benchmark_group("request");
+    for path in ["/health", "/api/v1/users/me", "/profile"] {
+        group.bench_function(path, |b| {
+            b.iter(|| {
+                runtime.block_on(async {
+                    let response = client.get(path).dispatch().await;
+                    assert_eq!(response.status().code, 200);
+                    response.into_bytes().await
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, hot_path, requests);
 criterion_main!(benches);

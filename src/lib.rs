@@ -65,6 +65,7 @@ pub fn build_with_store(
         .attach(routes::api::TrailingSlash)
         .attach(exchange_log::Recorder)
         .manage(exchange_log::ExchangeLog::default())
+        .manage(routes::pages::ProfileCache::default())
         .mount("/", routes::pages::routes())
         .mount("/", routes::inspect::routes())
         .mount("/", routes::account::routes())

@@ -3,9 +3,10 @@
 use rocket::form::Form;
 use rocket::http::{CookieJar, Status};
 use rocket::request::FlashMessage;
+use rocket::response::content::RawHtml;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, FromForm, Responder, Route, State};
-use rocket_dyn_templates::Template;
+use rocket_dyn_templates::{Metadata, Template};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
@@ -15,6 +16,7 @@ use crate::config::Settings;
 use crate::csrf::{self, AnonCsrf};
 use crate::errors::AppError;
 use crate::guards::{CurrentUser, MaybeUser, UserAgent};
+use crate::sessions::{SessionKey, SessionRecord};
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -51,8 +53,17 @@ pub(crate) fn render(
     name: &'static str,
     viewer: Option<&CurrentUser>,
     flash: Option<FlashMessage<'_>>,
-    mut context: Value,
+    context: Value,
 ) -> Template {
+    Template::render(name, layout_context(viewer, flash, context))
+}
+
+/// The page's own context plus what the base layout needs.
+fn layout_context(
+    viewer: Option<&CurrentUser>,
+    flash: Option<FlashMessage<'_>>,
+    mut context: Value,
+) -> Value {
     context["viewer"] = match viewer {
         Some(current) => json!({
             "email": current.user.email,
@@ -65,7 +76,7 @@ pub(crate) fn render(
         Some(flash) => json!({ "kind": flash.kind(), "message": flash.message() }),
         None => Value::Null,
     };
-    Template::render(name, context)
+    context
 }
 
 /// "2026-11-23 17:55:02 UTC", and the ISO form for `<time datetime>`.
@@ -245,11 +256,46 @@ async fn login(
     }
 }
 
-#[get("/profile")]
-fn profile(current: CurrentUser, flash: Option<FlashMessage<'_>>) -> Template {
+/// Rendered profile pages, one per session, reused while everything the page shows is
+/// unchanged. Rendering the page (context and Tera) is most of what `/profile` costs
+/// (issue 7's benchmark: it held the page to under half of `/health`'s throughput), and a
+/// page is a pure function of the user's shown fields, the session record and the session
+/// id (its CSRF token), which are compared in full before a page is reused. Pages with a
+/// flash message are never cached. Bounded: emptied when it holds [`ProfileCache::CAPACITY`].
+#[derive(Default)]
+pub struct ProfileCache {
+    pages: parking_lot::Mutex<std::collections::HashMap<SessionKey, CachedProfile>>,
+}
+
+struct CachedProfile {
+    shown: ProfileInputs,
+    html: String,
+}
+
+/// Everything `profile.html.tera` and the layout show (or derive what they show from).
+#[derive(PartialEq)]
+struct ProfileInputs {
+    email: String,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    created_at: OffsetDateTime,
+    session: SessionRecord,
+}
+
+impl ProfileCache {
+    pub const CAPACITY: usize = 1000;
+}
+
+#[derive(Responder)]
+pub enum ProfilePage {
+    Cached(RawHtml<String>),
+    Rendered(Template),
+}
+
+fn profile_context(current: &CurrentUser) -> Value {
     let user = &current.user;
     let session = &current.session;
-    let context = json!({
+    json!({
         "user": {
             "email": user.email,
             "first_name": user.first_name,
@@ -264,8 +310,58 @@ fn profile(current: CurrentUser, flash: Option<FlashMessage<'_>>) -> Template {
             "expires_at": time_json(session.expires_at()),
             "user_agent": session.user_agent.as_deref(),
         },
-    });
-    render("profile", Some(&current), flash, context)
+    })
+}
+
+#[get("/profile")]
+fn profile(
+    current: CurrentUser,
+    flash: Option<FlashMessage<'_>>,
+    cache: &State<ProfileCache>,
+    templates: Metadata<'_>,
+) -> ProfilePage {
+    if flash.is_some() {
+        return ProfilePage::Rendered(render(
+            "profile",
+            Some(&current),
+            flash,
+            profile_context(&current),
+        ));
+    }
+    let key = current.id.key();
+    let shown = ProfileInputs {
+        email: current.user.email.clone(),
+        first_name: current.user.first_name.clone(),
+        last_name: current.user.last_name.clone(),
+        created_at: current.user.created_at,
+        session: current.session.clone(),
+    };
+    if let Some(page) = cache.pages.lock().get(&key) {
+        if page.shown == shown {
+            return ProfilePage::Cached(RawHtml(page.html.clone()));
+        }
+    }
+    let context = layout_context(Some(&current), None, profile_context(&current));
+    let Some((_, html)) = templates.render("profile", context) else {
+        return ProfilePage::Rendered(render(
+            "profile",
+            Some(&current),
+            None,
+            profile_context(&current),
+        ));
+    };
+    let mut pages = cache.pages.lock();
+    if pages.len() >= ProfileCache::CAPACITY {
+        pages.clear();
+    }
+    pages.insert(
+        key,
+        CachedProfile {
+            shown,
+            html: html.clone(),
+        },
+    );
+    ProfilePage::Cached(RawHtml(html))
 }
 
 #[get("/profile", rank = 2)]
