@@ -289,7 +289,7 @@ impl ProfileCache {
 #[derive(Responder)]
 pub enum ProfilePage {
     Cached(RawHtml<String>),
-    Rendered(Template),
+    Rendered(Box<Template>),
 }
 
 fn profile_context(current: &CurrentUser) -> Value {
@@ -321,12 +321,12 @@ fn profile(
     templates: Metadata<'_>,
 ) -> ProfilePage {
     if flash.is_some() {
-        return ProfilePage::Rendered(render(
+        return ProfilePage::Rendered(Box::new(render(
             "profile",
             Some(&current),
             flash,
             profile_context(&current),
-        ));
+        )));
     }
     let key = current.id.key();
     let shown = ProfileInputs {
@@ -343,12 +343,12 @@ fn profile(
     }
     let context = layout_context(Some(&current), None, profile_context(&current));
     let Some((_, html)) = templates.render("profile", context) else {
-        return ProfilePage::Rendered(render(
+        return ProfilePage::Rendered(Box::new(render(
             "profile",
             Some(&current),
             None,
             profile_context(&current),
-        ));
+        )));
     };
     let mut pages = cache.pages.lock();
     if pages.len() >= ProfileCache::CAPACITY {
