@@ -345,7 +345,9 @@ REPORT=$(
   if [ "$FAILED" -eq 0 ]; then echo "All targets met."; else echo "$FAILED target(s) missed."; fi
 )
 mkdir -p bench/results
-OUT=bench/results/$(date -u +%Y-%m-%d)$([ "$MODE" = quick ] && echo -quick).md
+SUFFIX=""
+if [ "$MODE" = quick ]; then SUFFIX=-quick; fi
+OUT=bench/results/$(date -u +%Y-%m-%d)$SUFFIX.md
 printf '%s\n' "$REPORT" | tee "$OUT" >bench/results/latest.md
 printf '%s\n' "$REPORT"
 log "written to $OUT and bench/results/latest.md"
