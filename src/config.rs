@@ -15,6 +15,10 @@ use time::Duration;
 pub enum SessionStoreKind {
     /// One process's memory: zero setup, lost on restart.
     Memory,
+    /// A SQLite file in the data directory: survives restarts, one instance.
+    Sqlite,
+    /// Redis at `redis_url`: survives restarts, shared by several instances.
+    Redis,
 }
 
 /// Every Latchkey setting, with the defaults that make `cargo run --release` work with
@@ -27,6 +31,10 @@ pub struct Settings {
     /// `sqlite://path` for users. Empty means `<data_dir>/latchkey.db`.
     pub database_url: String,
     pub session_store: SessionStoreKind,
+    /// Redis server for `session_store = "redis"`.
+    pub redis_url: String,
+    /// Prepended to every Redis key, so several apps (or tests) can share one server.
+    pub redis_key_prefix: String,
     /// Name of the session cookie.
     pub session_name: String,
     /// Seconds of inactivity after which a session ends (OWASP: 15-30 minutes).
@@ -56,6 +64,8 @@ impl Default for Settings {
             data_dir: PathBuf::from("data"),
             database_url: String::new(),
             session_store: SessionStoreKind::Memory,
+            redis_url: "redis://127.0.0.1:6379".into(),
+            redis_key_prefix: "latchkey:".into(),
             session_name: "latchkey_session".into(),
             session_idle_timeout: 30 * 60,
             session_absolute_timeout: 12 * 60 * 60,

@@ -2,6 +2,7 @@
 //! input rules and password hashing.
 
 mod password;
+mod postgres;
 mod sqlite;
 pub mod validate;
 
@@ -11,6 +12,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 pub use password::{HashError, PasswordHasher};
+pub use postgres::PostgresUserRepo;
 pub use sqlite::SqliteUserRepo;
 
 use crate::errors::{AppError, BoxError};
@@ -94,7 +96,7 @@ impl From<RepoError> for AppError {
     }
 }
 
-/// Where users live. Small on purpose: each backend (SQLite now, PostgreSQL later)
+/// Where users live. Small on purpose: each backend (SQLite, PostgreSQL)
 /// implements just this.
 #[async_trait]
 pub trait UserRepo: Send + Sync + 'static {
