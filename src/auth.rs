@@ -40,7 +40,7 @@ pub struct Registration<'a> {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum RegisterError {
+pub enum AccountError {
     #[error("{0}")]
     Invalid(&'static str),
     #[error("An account with this email already exists.")]
@@ -80,13 +80,13 @@ impl Auth {
     /// Validates and creates an account. Does not log in.
     ///
     /// # Errors
-    /// [`RegisterError::Invalid`] with a sentence for the person, `EmailTaken`, or an
+    /// [`AccountError::Invalid`] with a sentence for the person, `EmailTaken`, or an
     /// infrastructure failure.
-    pub async fn register(&self, form: Registration<'_>) -> Result<User, RegisterError> {
-        let email = normalize_email(form.email).map_err(RegisterError::Invalid)?;
-        check_password(form.password).map_err(RegisterError::Invalid)?;
-        let first_name = optional_name(form.first_name).map_err(RegisterError::Invalid)?;
-        let last_name = optional_name(form.last_name).map_err(RegisterError::Invalid)?;
+    pub async fn register(&self, form: Registration<'_>) -> Result<User, AccountError> {
+        let email = normalize_email(form.email).map_err(AccountError::Invalid)?;
+        check_password(form.password).map_err(AccountError::Invalid)?;
+        let first_name = optional_name(form.first_name).map_err(AccountError::Invalid)?;
+        let last_name = optional_name(form.last_name).map_err(AccountError::Invalid)?;
         let password_hash = self
             .hasher
             .hash(form.password.to_owned())
@@ -100,8 +100,8 @@ impl Auth {
         };
         match self.users.insert(new_user, self.clock.now()).await {
             Ok(user) => Ok(user),
-            Err(RepoError::EmailTaken) => Err(RegisterError::EmailTaken),
-            Err(other) => Err(RegisterError::App(other.into())),
+            Err(RepoError::EmailTaken) => Err(AccountError::EmailTaken),
+            Err(other) => Err(AccountError::App(other.into())),
         }
     }
 
@@ -123,10 +123,60 @@ impl Auth {
             .sessions
             .start(user.id, user.auth_epoch, user_agent, previous.as_ref())
             .await?;
-        cookie::issue(jar, settings, &id);
+        cookie::issue(jar, settings, &id, &record);
         AnonCsrf::clear(jar);
         log::info!(target: "latchkey::security", "login succeeded for user {}", user.id);
         Ok((id, record))
+    }
+
+    /// Changes a password after checking the current one. Every session of the user ends
+    /// (the auth epoch moves on, and the store drops them), and this browser gets a fresh
+    /// session: whoever else knew the old password or held a cookie is out.
+    ///
+    /// # Errors
+    /// [`AccountError::Invalid`] with a sentence for the person, or an infrastructure
+    /// failure.
+    pub async fn change_password(
+        &self,
+        jar: &CookieJar<'_>,
+        settings: &Settings,
+        user: &User,
+        current_password: &str,
+        new_password: &str,
+        user_agent: Option<&str>,
+    ) -> Result<(), AccountError> {
+        let verified = self
+            .hasher
+            .verify(
+                current_password.to_owned(),
+                Some(user.password_hash.clone()),
+            )
+            .await
+            .map_err(AppError::internal)?;
+        if !verified {
+            return Err(AccountError::Invalid(
+                "Your current password is not correct.",
+            ));
+        }
+        check_password(new_password).map_err(AccountError::Invalid)?;
+        let hash = self
+            .hasher
+            .hash(new_password.to_owned())
+            .await
+            .map_err(AppError::internal)?;
+        let updated = self
+            .users
+            .set_password(user.id, hash, self.clock.now())
+            .await
+            .map_err(AppError::from)?
+            .ok_or_else(|| AppError::refused(rocket::http::Status::NotFound, "Not found"))?;
+        self.sessions
+            .end_all_for_user(user.id)
+            .await
+            .map_err(AppError::from)?;
+        self.log_in(jar, settings, &updated, user_agent).await?;
+        log::info!(target: "latchkey::security", "password changed for user {}", user.id);
+        Ok(())
     }
 
     /// Ends the session server-side and tells the browser to drop the cookie.

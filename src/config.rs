@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rocket::figment::providers::Serialized;
+use rocket::figment::providers::{Env, Serialized};
 use rocket::figment::Figment;
 use serde::{Deserialize, Serialize};
 use time::Duration;
@@ -19,6 +19,32 @@ pub enum SessionStoreKind {
     Sqlite,
     /// Redis at `redis_url`: survives restarts, shared by several instances.
     Redis,
+}
+
+/// How `/api/v1` authenticates, as the course's `AUTH_TYPE` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthType {
+    /// The course's "AUTH_TYPE unset": the API asks for no authentication at all.
+    #[serde(alias = "")]
+    None,
+    /// `Authorization: Basic` on every request; no sessions.
+    BasicAuth,
+    /// The session cookie.
+    SessionAuth,
+    /// The session cookie, with sessions ending `SESSION_DURATION` seconds after login.
+    SessionExpAuth,
+    /// As `session_exp_auth`, with sessions persisted across restarts.
+    SessionDbAuth,
+}
+
+impl AuthType {
+    pub fn uses_sessions(self) -> bool {
+        matches!(
+            self,
+            Self::SessionAuth | Self::SessionExpAuth | Self::SessionDbAuth
+        )
+    }
 }
 
 /// Every Latchkey setting, with the defaults that make `cargo run --release` work with
@@ -56,6 +82,34 @@ pub struct Settings {
     pub argon2_iterations: u32,
     /// argon2id lanes.
     pub argon2_parallelism: u32,
+    /// `/api/v1` authentication (the course's `AUTH_TYPE`).
+    pub auth_type: AuthType,
+    /// The course's `SESSION_DURATION`: with `session_exp_auth` or `session_db_auth`, a
+    /// positive number of seconds replaces `session_absolute_timeout`. Anything else
+    /// (missing, not an integer, <= 0) leaves Latchkey's own timeouts in force.
+    #[serde(deserialize_with = "lenient_seconds")]
+    pub session_duration: Option<i64>,
+    /// Answer every failed API login with one 401 instead of the course's distinct
+    /// "no user found" (404) and "wrong password" (401), which reveal who has an account.
+    pub api_uniform_login_errors: bool,
+}
+
+/// The course treats a `SESSION_DURATION` that is not a positive integer as "no expiry"
+/// rather than an error, so any value is accepted here and only positive integers count.
+fn lenient_seconds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Lenient {
+        Int(i64),
+        Text(String),
+        Other(serde::de::IgnoredAny),
+    }
+    Ok(match Lenient::deserialize(d)? {
+        Lenient::Int(n) => Some(n),
+        Lenient::Text(text) => text.trim().parse().ok(),
+        Lenient::Other(_) => None,
+    }
+    .filter(|n| *n > 0))
 }
 
 impl Default for Settings {
@@ -76,6 +130,9 @@ impl Default for Settings {
             argon2_memory_kib: 19_456,
             argon2_iterations: 2,
             argon2_parallelism: 1,
+            auth_type: AuthType::SessionAuth,
+            session_duration: None,
+            api_uniform_login_errors: false,
         }
     }
 }
@@ -140,18 +197,37 @@ impl Settings {
         if self.argon2_iterations < 2 {
             return Err(invalid("argon2_iterations", "below the OWASP minimum of 2"));
         }
+        if self.auth_type == AuthType::SessionDbAuth
+            && self.session_store == SessionStoreKind::Memory
+        {
+            return Err(invalid(
+                "session_store",
+                "AUTH_TYPE=session_db_auth needs sessions that survive a restart, and the \
+                 memory store loses them; choose a persistent session store",
+            ));
+        }
         if !(1..=16).contains(&self.argon2_parallelism) {
             return Err(invalid("argon2_parallelism", "must be between 1 and 16"));
         }
         Ok(())
     }
 
+    /// The idle timeout, never longer than the absolute one.
     pub fn idle_timeout(&self) -> Duration {
-        Duration::seconds(clamp_secs(self.session_idle_timeout))
+        Duration::seconds(clamp_secs(self.session_idle_timeout)).min(self.absolute_timeout())
     }
 
+    /// `SESSION_DURATION` when the course's expiring session types ask for it, else
+    /// `session_absolute_timeout`.
     pub fn absolute_timeout(&self) -> Duration {
-        Duration::seconds(clamp_secs(self.session_absolute_timeout))
+        let course_duration = match self.auth_type {
+            AuthType::SessionExpAuth | AuthType::SessionDbAuth => self.session_duration,
+            _ => None,
+        };
+        match course_duration {
+            Some(seconds) => Duration::seconds(clamp_secs(seconds as u64)),
+            None => Duration::seconds(clamp_secs(self.session_absolute_timeout)),
+        }
     }
 
     pub fn touch_interval(&self) -> Duration {
@@ -182,15 +258,24 @@ fn clamp_secs(secs: u64) -> i64 {
     secs.min(10 * 365 * 24 * 3600) as i64
 }
 
-/// The configuration Latchkey runs with: built-in defaults (including where templates and
-/// static files are, so the binary works from any directory of the checkout), then Rocket's
-/// own sources: `Rocket.toml` and `ROCKET_*` variables.
+/// The course's environment variables, accepted as they are and mapped onto settings.
+const COURSE_ENV: [&str; 3] = ["AUTH_TYPE", "SESSION_NAME", "SESSION_DURATION"];
+
+/// The configuration Latchkey runs with, lowest priority first: built-in defaults
+/// (including where templates are, so the binary works from any directory), `Rocket.toml`,
+/// the course's variables (`AUTH_TYPE`, `SESSION_NAME`, `SESSION_DURATION`), then
+/// `ROCKET_*` variables, Latchkey's own spelling, which win.
 pub fn figment() -> Figment {
     let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let rocket = rocket::Config::figment();
+    let profile = rocket.profile().clone();
     Figment::from(Serialized::defaults(Settings::default()))
         .merge(Serialized::default(
             "template_dir",
             crate_dir.join("templates"),
         ))
-        .merge(rocket::Config::figment())
+        .merge(rocket)
+        .merge(Env::raw().only(&COURSE_ENV).global())
+        .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
+        .select(profile)
 }

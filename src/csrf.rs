@@ -60,7 +60,12 @@ impl AnonCsrf {
 
     /// Login ends all pre-login state, this token included.
     pub fn clear(jar: &CookieJar<'_>) {
-        jar.remove_private(Cookie::build(ANON_COOKIE).path("/"));
+        jar.remove_private(
+            Cookie::build(ANON_COOKIE)
+                .path("/")
+                .http_only(true)
+                .same_site(SameSite::Strict),
+        );
     }
 }
 

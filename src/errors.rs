@@ -2,13 +2,13 @@
 //! browsers and `{"error": "..."}` under `/api`, so handlers never pick a format by hand.
 //! Internal causes are logged with their chain and never shown.
 
+use std::borrow::Cow;
 use std::error::Error as StdError;
 
 use rocket::http::{ContentType, Status};
 use rocket::request::Request;
 use rocket::response::{self, Responder};
 use rocket::serde::json::Json;
-use rocket_dyn_templates::{context, Template};
 
 pub type BoxError = Box<dyn StdError + Send + Sync>;
 
@@ -17,10 +17,12 @@ pub enum AppError {
     /// OWASP CSRF Prevention: a state-changing request without a valid token changes nothing.
     #[error("This form has expired or did not come from Latchkey. Reload the page and try again.")]
     CsrfRejected,
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("Not found")]
-    NotFound,
+    /// A client error whose message is shown as it is (the course API's exact strings).
+    #[error("{message}")]
+    Refused {
+        status: Status,
+        message: Cow<'static, str>,
+    },
     /// A backing service (database, session store) is down or too slow: retryable.
     #[error("{what} is unavailable right now. Please try again in a moment.")]
     Unavailable {
@@ -37,11 +39,21 @@ impl AppError {
         Self::Internal(source.into())
     }
 
+    pub fn refused(status: Status, message: impl Into<Cow<'static, str>>) -> Self {
+        Self::Refused {
+            status,
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::refused(Status::BadRequest, message)
+    }
+
     pub fn status(&self) -> Status {
         match self {
             Self::CsrfRejected => Status::Forbidden,
-            Self::BadRequest(_) => Status::BadRequest,
-            Self::NotFound => Status::NotFound,
+            Self::Refused { status, .. } => *status,
             Self::Unavailable { .. } => Status::ServiceUnavailable,
             Self::Internal(_) => Status::InternalServerError,
         }
@@ -53,7 +65,7 @@ impl AppError {
                 log::error!("{self}: {}", error_chain(source.as_ref()));
             }
             Self::CsrfRejected => log::warn!(target: "latchkey::security", "CSRF token rejected"),
-            Self::BadRequest(_) | Self::NotFound => {}
+            Self::Refused { .. } => {}
         }
     }
 }
@@ -92,13 +104,17 @@ pub fn error_response(
     let mut response = if is_api_request(request) {
         Json(serde_json::json!({ "error": message })).respond_to(request)?
     } else {
-        let page = Template::render(
+        // The header shows who is logged in when the session was already looked up.
+        let viewer = crate::guards::resolved_viewer(request);
+        let page = crate::routes::pages::render(
             "error",
-            context! {
-                code: status.code,
-                reason: status.reason_lossy(),
-                message: message,
-            },
+            viewer.as_ref(),
+            None,
+            serde_json::json!({
+                "code": status.code,
+                "reason": status.reason_lossy(),
+                "message": message,
+            }),
         );
         (ContentType::HTML, page).respond_to(request)?
     };

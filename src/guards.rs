@@ -85,6 +85,30 @@ async fn cached<'r>(request: &'r Request<'_>) -> &'r Resolution {
     request.local_cache_async(resolve(request)).await
 }
 
+/// The logged-in person if a guard (or [`current_session`]) already resolved the session
+/// for this request; `None` otherwise. Never does I/O, so sync code such as error
+/// responders can use it.
+pub fn resolved_viewer(request: &Request<'_>) -> Option<CurrentUser> {
+    match request.local_cache(|| Resolution::Anonymous) {
+        Resolution::User(current) => Some(current.as_ref().clone()),
+        _ => None,
+    }
+}
+
+/// The request's session, for guards built on top of this one (the API's).
+///
+/// # Errors
+/// The status to answer with when the store or database failed.
+pub async fn current_session<'r>(
+    request: &'r Request<'_>,
+) -> Result<Option<&'r CurrentUser>, Status> {
+    match cached(request).await {
+        Resolution::User(current) => Ok(Some(current.as_ref())),
+        Resolution::Anonymous => Ok(None),
+        Resolution::Failed(status) => Err(status.to_owned()),
+    }
+}
+
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for CurrentUser {
     type Error = ();

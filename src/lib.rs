@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod csrf;
 pub mod errors;
+pub mod exchange_log;
 pub mod guards;
 mod headers;
 pub mod routes;
@@ -52,7 +53,13 @@ pub fn build(figment: Figment, clock: Arc<dyn Clock>) -> Rocket<Build> {
         .attach(AdHoc::on_liftoff("Session sweeper", |rocket| {
             Box::pin(start_sweeper(rocket))
         }))
+        .attach(routes::api::TrailingSlash)
+        .attach(exchange_log::Recorder)
+        .manage(exchange_log::ExchangeLog::default())
         .mount("/", routes::pages::routes())
+        .mount("/", routes::inspect::routes())
+        .mount("/", routes::account::routes())
+        .mount(routes::api::BASE, routes::api::routes())
         .mount("/static", FileServer::from(static_dir))
         .register("/", routes::catchers::catchers())
 }

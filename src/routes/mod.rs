@@ -1,4 +1,7 @@
+pub mod account;
+pub mod api;
 pub mod catchers;
+pub mod inspect;
 pub mod pages;
 mod redirect;
 

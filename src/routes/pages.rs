@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 use super::redirect::{after_login, safe_next};
-use crate::auth::{Auth, CredentialCheck, RegisterError, Registration};
+use crate::auth::{AccountError, Auth, CredentialCheck, Registration};
 use crate::config::Settings;
 use crate::csrf::{self, AnonCsrf};
 use crate::errors::AppError;
@@ -47,7 +47,7 @@ pub enum Page {
 
 /// Renders a page with what the base layout needs: who is logged in (with the CSRF token
 /// for the header's logout button) and the flash message, if any.
-fn render(
+pub(crate) fn render(
     name: &'static str,
     viewer: Option<&CurrentUser>,
     flash: Option<FlashMessage<'_>>,
@@ -149,10 +149,10 @@ async fn signup(
     };
     let user = match auth.register(registration).await {
         Ok(user) => user,
-        Err(RegisterError::App(error)) => return Err(error),
+        Err(AccountError::App(error)) => return Err(error),
         Err(error) => {
             let status = match error {
-                RegisterError::EmailTaken => Status::Conflict,
+                AccountError::EmailTaken => Status::Conflict,
                 _ => Status::UnprocessableEntity,
             };
             let page = signup_page(&csrf, Some(&form), Some(&error.to_string()));

@@ -4,22 +4,28 @@
 
 use rocket::http::{Cookie, CookieJar, SameSite};
 
-use super::SessionId;
+use super::{SessionId, SessionRecord};
 use crate::config::Settings;
 
 /// OWASP Session Management: HttpOnly (no script access), SameSite=Lax (not sent on
 /// cross-site POSTs), Path=/, no Domain (this host only), Secure when served over HTTPS,
 /// Max-Age = the absolute timeout (the browser forgets it when the server would anyway).
-pub fn issue(jar: &CookieJar<'_>, settings: &Settings, id: &SessionId) {
-    let cookie = Cookie::build((settings.session_name.clone(), id.expose()))
+pub fn issue(jar: &CookieJar<'_>, settings: &Settings, id: &SessionId, record: &SessionRecord) {
+    jar.add_private(build(settings, id.expose(), record));
+}
+
+/// The session cookie with a given value: the one definition of its attributes, also
+/// used to show them on the session inspector.
+pub fn build(settings: &Settings, value: String, record: &SessionRecord) -> Cookie<'static> {
+    Cookie::build((settings.session_name.clone(), value))
         .http_only(true)
         .same_site(SameSite::Lax)
         .path("/")
         .secure(settings.cookie_secure)
         .max_age(settings.absolute_timeout())
         // Rocket would otherwise add a one-week `Expires` that contradicts `Max-Age`.
-        .expires(time::OffsetDateTime::now_utc() + settings.absolute_timeout());
-    jar.add_private(cookie);
+        .expires(record.absolute_deadline)
+        .build()
 }
 
 /// The session id the browser sent, if the cookie is present, authentic and well-formed.
@@ -30,5 +36,12 @@ pub fn read(jar: &CookieJar<'_>, settings: &Settings) -> Option<SessionId> {
 
 /// Tells the browser to drop the cookie (an expired cookie with the same name and path).
 pub fn clear(jar: &CookieJar<'_>, settings: &Settings) {
-    jar.remove_private(Cookie::build(settings.session_name.clone()).path("/"));
+    // Same attributes as the cookie it removes, so every client matches it to that one.
+    jar.remove_private(
+        Cookie::build(settings.session_name.clone())
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(settings.cookie_secure),
+    );
 }

@@ -133,6 +133,29 @@ impl Sessions {
         self.store.delete_for_user(user_id).await
     }
 
+    /// The user's live sessions, most recently used first.
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub async fn list_for_user(
+        &self,
+        user_id: Uuid,
+    ) -> Result<Vec<(SessionKey, SessionRecord)>, StoreError> {
+        let now = self.now();
+        let mut sessions = self.store.list_for_user(user_id).await?;
+        sessions.retain(|(_, record)| !record.is_expired(now));
+        sessions.sort_by_key(|(_, record)| std::cmp::Reverse(record.last_seen));
+        Ok(sessions)
+    }
+
+    /// Looks a record up by store key, without the expiry bookkeeping of `resolve`.
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub async fn get_by_key(&self, key: &SessionKey) -> Result<Option<SessionRecord>, StoreError> {
+        self.store.get(key).await
+    }
+
     /// Removes expired records; returns how many.
     ///
     /// # Errors

@@ -117,4 +117,12 @@ pub trait UserRepo: Send + Sync + 'static {
     ) -> Result<Option<User>, RepoError>;
     /// Returns whether a user was deleted.
     async fn delete(&self, id: Uuid) -> Result<bool, RepoError>;
+    /// Replaces the password hash and bumps the auth epoch, which ends every session
+    /// created before (OWASP ASVS 3.3.3). Returns the updated user, or `None`.
+    async fn set_password(
+        &self,
+        id: Uuid,
+        hash: PasswordHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<User>, RepoError>;
 }

@@ -189,6 +189,29 @@ impl UserRepo for SqliteUserRepo {
         Ok((result.rows_affected() == 1).then_some(user))
     }
 
+    async fn set_password(
+        &self,
+        id: Uuid,
+        hash: PasswordHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<User>, RepoError> {
+        let now = now.replace_nanosecond(0).unwrap_or(now);
+        let result = sqlx::query(
+            "UPDATE users SET password_hash = ?, auth_epoch = auth_epoch + 1, updated_at = ? \
+             WHERE id = ?",
+        )
+        .bind(&hash.0)
+        .bind(now.unix_timestamp())
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        if result.rows_affected() == 0 {
+            return Ok(None);
+        }
+        self.by_id(id).await
+    }
+
     async fn delete(&self, id: Uuid) -> Result<bool, RepoError> {
         let result = sqlx::query("DELETE FROM users WHERE id = ?")
             .bind(id.to_string())

@@ -1,0 +1,98 @@
+//! Who is calling the API, decided before any route logic, as the course's
+//! `before_request` does: no credentials at all -> 401; credentials that resolve to no
+//! user -> 403; else the request runs as that user. Public paths skip the check.
+
+use base64::Engine;
+use rocket::http::{Method, Status};
+use rocket::request::{FromRequest, Outcome, Request};
+
+use crate::auth::{Auth, CredentialCheck};
+use crate::config::{AuthType, Settings};
+use crate::guards::current_session;
+use crate::users::User;
+
+/// Paths that need no authentication, matched exactly: the `TrailingSlash` fairing has
+/// already removed the one trailing slash the course allows, so `status//` stays private.
+const PUBLIC_PATHS: [&str; 4] = [
+    "/api/v1/status",
+    "/api/v1/unauthorized",
+    "/api/v1/forbidden",
+    "/api/v1/auth_session/login",
+];
+
+pub fn is_public(path: &str) -> bool {
+    PUBLIC_PATHS.contains(&path)
+}
+
+/// The authenticated user, or `None` on public paths and when `AUTH_TYPE` is unset.
+pub struct ApiCaller(pub Option<User>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for ApiCaller {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
+        let decided = request.local_cache_async(decide(request)).await;
+        match decided {
+            Ok(user) => Outcome::Success(ApiCaller(user.clone())),
+            Err(status) => Outcome::Error((*status, ())),
+        }
+    }
+}
+
+async fn decide(request: &Request<'_>) -> Result<Option<User>, Status> {
+    let rocket = request.rocket();
+    let (Some(settings), Some(auth)) = (rocket.state::<Settings>(), rocket.state::<Auth>()) else {
+        return Err(Status::InternalServerError);
+    };
+    // A browser tells us when another site made it send this request. Refusing such
+    // state-changing calls stops cross-site login, signup or logout through the API,
+    // which has no CSRF token to check (curl and course clients never send the header).
+    if !matches!(
+        request.method(),
+        Method::Get | Method::Head | Method::Options
+    ) && request.headers().get_one("Sec-Fetch-Site") == Some("cross-site")
+    {
+        return Err(Status::Forbidden);
+    }
+    if is_public(request.uri().path().as_str()) {
+        return Ok(None);
+    }
+    let authorization = request.headers().get_one("Authorization");
+    let has_cookie = request.cookies().get(&settings.session_name).is_some();
+    match settings.auth_type {
+        AuthType::None => Ok(None),
+        _ if authorization.is_none() && !has_cookie => Err(Status::Unauthorized),
+        AuthType::BasicAuth => {
+            let (email, password) = authorization
+                .and_then(parse_basic)
+                .ok_or(Status::Forbidden)?;
+            match auth.check_credentials(&email, &password).await {
+                Ok(CredentialCheck::Valid(user)) => Ok(Some(user)),
+                Ok(_) => Err(Status::Forbidden),
+                Err(error) => Err(error.status()),
+            }
+        }
+        AuthType::SessionAuth | AuthType::SessionExpAuth | AuthType::SessionDbAuth => {
+            match current_session(request).await? {
+                Some(current) => Ok(Some(current.user.clone())),
+                None => Err(Status::Forbidden),
+            }
+        }
+    }
+}
+
+/// `Basic base64(email:password)` (RFC 7617). The password may contain `:`, so the split
+/// is at the first one. `None` for any other scheme or malformed credentials.
+pub fn parse_basic(header: &str) -> Option<(String, String)> {
+    let (scheme, encoded) = header.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (email, password) = text.split_once(':')?;
+    Some((email.to_owned(), password.to_owned()))
+}
