@@ -204,6 +204,31 @@ async fn delete_removes_the_user(repo: &dyn UserRepo) {
         .unwrap();
 }
 
+async fn set_password_replaces_the_hash_and_bumps_the_epoch(repo: &dyn UserRepo) {
+    let created = repo
+        .insert(new_user("kim@example.com"), a_time())
+        .await
+        .unwrap();
+    let later = a_time() + Duration::minutes(5);
+
+    let updated = repo
+        .set_password(created.id, PasswordHash("$argon2id$new".into()), later)
+        .await
+        .unwrap()
+        .expect("the user exists");
+
+    assert_eq!(updated.password_hash, PasswordHash("$argon2id$new".into()));
+    assert_eq!(updated.auth_epoch, created.auth_epoch + 1);
+    let stored = repo.by_id(created.id).await.unwrap().unwrap();
+    assert_eq!(stored.auth_epoch, created.auth_epoch + 1);
+    assert_eq!(stored.password_hash, PasswordHash("$argon2id$new".into()));
+    let missing = repo
+        .set_password(uuid::Uuid::new_v4(), PasswordHash("x".into()), later)
+        .await
+        .unwrap();
+    assert!(missing.is_none());
+}
+
 macro_rules! conformance {
     ($backend:ident: $($check:ident),* $(,)?) => {
         mod $backend {
@@ -230,6 +255,7 @@ macro_rules! all_checks {
             list_and_count_see_every_user,
             update_names_changes_only_what_is_given,
             delete_removes_the_user,
+            set_password_replaces_the_hash_and_bumps_the_epoch,
         );
     };
 }

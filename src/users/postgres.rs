@@ -215,6 +215,28 @@ impl UserRepo for PostgresUserRepo {
         row.as_ref().map(user_from_row).transpose()
     }
 
+    /// One statement: the hash and the epoch move together or not at all.
+    async fn set_password(
+        &self,
+        id: Uuid,
+        hash: PasswordHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<User>, RepoError> {
+        let sql = format!(
+            "UPDATE users SET password_hash = $2, auth_epoch = auth_epoch + 1, updated_at = $3 \
+             WHERE id = $1 RETURNING {COLUMNS}"
+        );
+        let row = bounded(
+            sqlx::query(&sql)
+                .bind(id)
+                .bind(&hash.0)
+                .bind(whole_seconds(now))
+                .fetch_optional(&self.pool),
+        )
+        .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
     async fn delete(&self, id: Uuid) -> Result<bool, RepoError> {
         let result = bounded(
             sqlx::query("DELETE FROM users WHERE id = $1")
