@@ -49,7 +49,7 @@ pub async fn connect_users(settings: &Settings) -> Result<Arc<dyn UserRepo>, Str
     })
 }
 
-/// Opens the session store named by `session_store`.
+/// Opens the session store that `session_store` (or `auth_type`) calls for.
 ///
 /// # Errors
 /// A message naming the setting (`redis_url`, or `data_dir` for SQLite) when the store
@@ -58,7 +58,7 @@ pub async fn open_session_store(
     settings: &Settings,
     clock: Arc<dyn Clock>,
 ) -> Result<Arc<dyn SessionStore>, String> {
-    match settings.session_store {
+    match settings.store_kind() {
         SessionStoreKind::Memory => Ok(Arc::new(MemoryStore::new())),
         SessionStoreKind::Sqlite => {
             let path = settings.data_dir.join(SESSIONS_FILE);
