@@ -94,6 +94,22 @@ async fn assert_unavailable(client: &Client, cookie: &rocket::http::Cookie<'stat
     assert!(took < bound, "503 took {took:?}");
 }
 
+/// GET /api/v1/users/me with the cookie: the same outage is a 503 JSON answer there.
+async fn assert_api_unavailable(client: &Client, cookie: &rocket::http::Cookie<'static>) {
+    let started = Instant::now();
+    let response = client
+        .get("/api/v1/users/me")
+        .cookie(cookie.clone())
+        .dispatch()
+        .await;
+    let took = started.elapsed();
+    assert_eq!(response.status(), Status::ServiceUnavailable);
+    assert_eq!(response.content_type(), Some(ContentType::JSON));
+    let body: serde_json::Value = response.into_json().await.unwrap();
+    assert!(body["error"].is_string(), "{body}");
+    assert!(took < Duration::from_secs(6), "503 took {took:?}");
+}
+
 /// Polls /profile until it answers 200 again (the service is back), up to 20 s.
 async fn assert_recovers(client: &Client, cookie: &rocket::http::Cookie<'static>) {
     let started = Instant::now();
@@ -133,6 +149,7 @@ async fn redis_going_away_is_a_prompt_503_and_coming_back_recovers() {
 
     proxy.set(Mode::Refuse);
     assert_unavailable(&client, &cookie).await;
+    assert_api_unavailable(&client, &cookie).await;
     proxy.set(Mode::Hang);
     assert_unavailable(&client, &cookie).await;
     proxy.set(Mode::Up);
