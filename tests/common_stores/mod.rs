@@ -8,8 +8,10 @@ pub mod http;
 pub mod proxy;
 pub mod web;
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::Once;
 
 use latchkey::clock::ManualClock;
 use latchkey::config::Settings;
@@ -19,20 +21,34 @@ use latchkey::sessions::{
 use tempfile::TempDir;
 use uuid::Uuid;
 
-/// `REDIS_URL`, or `None` after printing why the test is skipped.
+/// `REDIS_URL`, or `None` after saying that the Redis tests are skipped.
 pub fn redis_url() -> Option<String> {
-    let url = std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty());
-    if url.is_none() {
-        eprintln!("skipped: REDIS_URL not set");
-    }
-    url
+    service_url("REDIS_URL", "Redis", &REDIS_NOTICE)
 }
 
-/// `DATABASE_URL` (a PostgreSQL URL), or `None` after printing why the test is skipped.
+/// `DATABASE_URL` (a PostgreSQL URL), or `None` after saying the PostgreSQL tests are
+/// skipped.
 pub fn database_url() -> Option<String> {
-    let url = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty());
+    service_url("DATABASE_URL", "PostgreSQL", &POSTGRES_NOTICE)
+}
+
+static REDIS_NOTICE: Once = Once::new();
+static POSTGRES_NOTICE: Once = Once::new();
+
+/// The service's URL from the environment. When it is unset, one line per test binary
+/// says so, written straight to stderr: the test harness captures `eprintln!` of passing
+/// tests, and a silent skip would look like a pass.
+fn service_url(variable: &str, service: &str, notice: &Once) -> Option<String> {
+    let url = std::env::var(variable).ok().filter(|u| !u.is_empty());
     if url.is_none() {
-        eprintln!("skipped: DATABASE_URL not set");
+        notice.call_once(|| {
+            let binary = std::env::args().next().unwrap_or_default();
+            let binary = binary.rsplit('/').next().unwrap_or_default().to_owned();
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped: {service} tests in {binary} ({variable} not set)"
+            );
+        });
     }
     url
 }
