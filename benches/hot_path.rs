@@ -75,7 +75,7 @@ fn fixture() -> Fixture {
         sessions,
         store,
         sqlite,
-        cached: CachedUserRepo::new(inner),
+        cached: CachedUserRepo::new(inner, Arc::new(latchkey::clock::SystemClock)),
         user,
         _dir: dir,
     }

@@ -15,6 +15,10 @@ use time::Duration;
 pub enum SessionStoreKind {
     /// One process's memory: zero setup, lost on restart.
     Memory,
+    /// A SQLite file in the data directory: survives restarts, one instance.
+    Sqlite,
+    /// Redis at `redis_url`: survives restarts, shared by several instances.
+    Redis,
 }
 
 /// How `/api/v1` authenticates, as the course's `AUTH_TYPE` names it.
@@ -52,7 +56,13 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// `sqlite://path` for users. Empty means `<data_dir>/latchkey.db`.
     pub database_url: String,
-    pub session_store: SessionStoreKind,
+    /// Where session records live. Unset: memory, or SQLite under `session_db_auth`,
+    /// whose sessions must survive a restart. See [`Settings::store_kind`].
+    pub session_store: Option<SessionStoreKind>,
+    /// Redis server for `session_store = "redis"`.
+    pub redis_url: String,
+    /// Prepended to every Redis key, so several apps (or tests) can share one server.
+    pub redis_key_prefix: String,
     /// Name of the session cookie.
     pub session_name: String,
     /// Seconds of inactivity after which a session ends (OWASP: 15-30 minutes).
@@ -109,7 +119,9 @@ impl Default for Settings {
         Self {
             data_dir: PathBuf::from("data"),
             database_url: String::new(),
-            session_store: SessionStoreKind::Memory,
+            session_store: None,
+            redis_url: "redis://127.0.0.1:6379".into(),
+            redis_key_prefix: "latchkey:".into(),
             session_name: "latchkey_session".into(),
             session_idle_timeout: 30 * 60,
             session_absolute_timeout: 12 * 60 * 60,
@@ -188,18 +200,28 @@ impl Settings {
             return Err(invalid("argon2_iterations", "below the OWASP minimum of 2"));
         }
         if self.auth_type == AuthType::SessionDbAuth
-            && self.session_store == SessionStoreKind::Memory
+            && self.session_store == Some(SessionStoreKind::Memory)
         {
             return Err(invalid(
                 "session_store",
                 "AUTH_TYPE=session_db_auth needs sessions that survive a restart, and the \
-                 memory store loses them; choose a persistent session store",
+                 memory store loses them; use \"sqlite\" or \"redis\" (or leave it unset)",
             ));
         }
         if !(1..=16).contains(&self.argon2_parallelism) {
             return Err(invalid("argon2_parallelism", "must be between 1 and 16"));
         }
         Ok(())
+    }
+
+    /// The session store to open: the configured one, else SQLite for the course's
+    /// `session_db_auth` (persisted sessions), else memory.
+    pub fn store_kind(&self) -> SessionStoreKind {
+        match (self.session_store, self.auth_type) {
+            (Some(kind), _) => kind,
+            (None, AuthType::SessionDbAuth) => SessionStoreKind::Sqlite,
+            (None, _) => SessionStoreKind::Memory,
+        }
     }
 
     /// The idle timeout, never longer than the absolute one.

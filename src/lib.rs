@@ -4,6 +4,7 @@
 //! same from any configuration and clock, which is how the tests drive it.
 
 pub mod auth;
+pub mod backends;
 pub mod clock;
 pub mod config;
 pub mod csrf;
@@ -27,9 +28,9 @@ use rocket_dyn_templates::Template;
 
 use crate::auth::Auth;
 use crate::clock::{Clock, SystemClock};
-use crate::config::{SessionStoreKind, Settings};
-use crate::sessions::{MemoryStore, SessionStore, Sessions};
-use crate::users::{CachedUserRepo, PasswordHasher, SqliteUserRepo};
+use crate::config::Settings;
+use crate::sessions::{SessionStore, Sessions};
+use crate::users::{CachedUserRepo, PasswordHasher};
 
 /// The application as `cargo run` serves it: settings from `Rocket.toml` and `ROCKET_*`
 /// variables, the system clock.
@@ -103,27 +104,21 @@ async fn set_up(
         Ok(None) => rocket,
         Err(error) => return startup_failure(rocket, error),
     };
-    let database_url = settings.database_url();
-    let users = match SqliteUserRepo::connect(&database_url).await {
+    let users = match backends::connect_users(&settings).await {
         Ok(users) => users,
-        Err(error) => {
-            let cause = errors::error_chain(&error);
-            return startup_failure(
-                rocket,
-                format!("cannot open the user database (setting `database_url` = {database_url}): {cause}"),
-            );
-        }
+        Err(message) => return startup_failure(rocket, message),
     };
     let hasher = match PasswordHasher::new(&settings).await {
         Ok(hasher) => hasher,
         Err(error) => return startup_failure(rocket, error),
     };
-    let store: Arc<dyn SessionStore> = match settings.session_store {
-        SessionStoreKind::Memory => Arc::new(MemoryStore::new()),
+    let store = match backends::open_session_store(&settings, clock.clone()).await {
+        Ok(store) => store,
+        Err(message) => return startup_failure(rocket, message),
     };
     let store = given_store.unwrap_or(store);
     let auth = Auth {
-        users: Arc::new(CachedUserRepo::new(Arc::new(users))),
+        users: Arc::new(CachedUserRepo::new(users, clock.clone())),
         sessions: Sessions::new(store, clock.clone(), &settings),
         hasher,
         clock,

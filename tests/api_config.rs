@@ -96,11 +96,27 @@ fn auth_type_names_are_the_course_names() {
 
 #[rocket::async_test]
 async fn session_db_auth_with_the_memory_store_does_not_start() {
-    let (rocket, _dir) = app("session_db_auth").rocket();
+    let (rocket, _dir) = app("session_db_auth")
+        .set("session_store", "memory")
+        .rocket();
 
     let started = Client::untracked(rocket).await;
 
     assert_fails_on_ignite(started);
+}
+
+#[rocket::async_test]
+async fn session_db_auth_without_a_store_setting_keeps_sessions_in_sqlite() {
+    let app = app("session_db_auth").user(BOB, BOB_PASSWORD).spawn().await;
+
+    let cookie = app.login(BOB, BOB_PASSWORD).await;
+
+    assert!(
+        app.dir.path().join("sessions.db").exists(),
+        "the session database was created"
+    );
+    let me = app.get_with("/api/v1/users/me", &cookie).await;
+    assert_eq!(me.status(), Status::Ok);
 }
 
 #[rocket::async_test]

@@ -4,7 +4,9 @@
 
 pub mod cookie;
 mod memory;
+mod redis;
 mod service;
+pub mod sqlite;
 
 use std::fmt;
 use std::sync::Arc;
@@ -15,7 +17,9 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 pub use memory::MemoryStore;
+pub use redis::RedisSessionStore;
 pub use service::Sessions;
+pub use sqlite::SqliteSessionStore;
 
 use crate::errors::{AppError, BoxError};
 
@@ -140,7 +144,7 @@ impl From<StoreError> for AppError {
     }
 }
 
-/// The contract every session backend keeps (memory now; SQLite and Redis later).
+/// The contract every session backend keeps (memory, SQLite, Redis).
 ///
 /// Writes never re-create a record: `touch` updates only a record that still exists, so
 /// a slow request finishing after logout cannot bring the session back (Rack

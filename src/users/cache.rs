@@ -11,43 +11,46 @@
 //!   began. So in this process a password change (new auth epoch) or a deletion is seen
 //!   by the very next request, as without the cache.
 //! - Writes made elsewhere (another process sharing the database) are not seen at once:
-//!   entries live at most [`TTL`], which bounds that staleness to one second.
+//!   entries live at most [`TTL`], which bounds that staleness to one second. Freshness
+//!   is judged by the app's [`Clock`], like every other time decision.
 //! - Lookups by email (logins) are never cached: they are about to pay for an argon2
 //!   hash anyway, and must see the current hash.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use parking_lot::RwLock;
 use rocket::async_trait;
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use super::{NameChange, NewUser, PasswordHash, RepoError, User, UserRepo};
+use crate::clock::Clock;
 
 /// How long an entry may be served without asking the database again.
-pub const TTL: Duration = Duration::from_secs(1);
+pub const TTL: Duration = Duration::seconds(1);
 /// Entries kept at most; the cache is emptied when it fills (a burst of many distinct
 /// users only costs what no cache costs).
 const CAPACITY: usize = 10_000;
 
 pub struct CachedUserRepo {
     inner: Arc<dyn UserRepo>,
+    clock: Arc<dyn Clock>,
     cache: RwLock<Cache>,
 }
 
 #[derive(Default)]
 struct Cache {
-    users: HashMap<Uuid, (User, Instant)>,
+    users: HashMap<Uuid, (User, OffsetDateTime)>,
     /// Moves on every write, so a read that raced one is not cached.
     generation: u64,
 }
 
 impl CachedUserRepo {
-    pub fn new(inner: Arc<dyn UserRepo>) -> Self {
+    pub fn new(inner: Arc<dyn UserRepo>, clock: Arc<dyn Clock>) -> Self {
         Self {
             inner,
+            clock,
             cache: RwLock::new(Cache::default()),
         }
     }
@@ -66,16 +69,17 @@ impl UserRepo for CachedUserRepo {
     }
 
     async fn by_id(&self, id: Uuid) -> Result<Option<User>, RepoError> {
+        let now = self.clock.now();
         let generation = {
             let cache = self.cache.read();
             if let Some((user, at)) = cache.users.get(&id) {
-                if at.elapsed() < TTL {
+                if now - *at < TTL {
                     return Ok(Some(user.clone()));
                 }
             }
             cache.generation
         };
-        let fetched_at = Instant::now();
+        let fetched_at = now;
         let user = self.inner.by_id(id).await?;
         if let Some(user) = &user {
             let mut cache = self.cache.write();
@@ -227,7 +231,7 @@ mod tests {
                 reads: Default::default(),
                 gate: Mutex::new(None),
             });
-            let repo = CachedUserRepo::new(inner.clone());
+            let repo = CachedUserRepo::new(inner.clone(), Arc::new(crate::clock::SystemClock));
             let reads = || inner.reads.load(std::sync::atomic::Ordering::SeqCst);
             assert_eq!(repo.by_id(id).await.unwrap().unwrap().auth_epoch, 0);
             assert_eq!(repo.by_id(id).await.unwrap().unwrap().auth_epoch, 0);
@@ -263,7 +267,7 @@ mod tests {
                 reads: Default::default(),
                 gate: Mutex::new(Some(gate)),
             });
-            let repo = CachedUserRepo::new(inner.clone());
+            let repo = CachedUserRepo::new(inner.clone(), Arc::new(crate::clock::SystemClock));
             // A read fetches the user, then stalls; meanwhile a password change completes;
             // then the read finishes with what it fetched before the change.
             let read = repo.by_id(id);

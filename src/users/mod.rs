@@ -3,6 +3,7 @@
 
 mod cache;
 mod password;
+mod postgres;
 mod sqlite;
 pub mod validate;
 
@@ -11,8 +12,9 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-pub use cache::CachedUserRepo;
+pub use cache::{CachedUserRepo, TTL as CACHE_TTL};
 pub use password::{HashError, PasswordHasher};
+pub use postgres::PostgresUserRepo;
 pub use sqlite::SqliteUserRepo;
 
 use crate::errors::{AppError, BoxError};
@@ -96,7 +98,7 @@ impl From<RepoError> for AppError {
     }
 }
 
-/// Where users live. Small on purpose: each backend (SQLite now, PostgreSQL later)
+/// Where users live. Small on purpose: each backend (SQLite, PostgreSQL)
 /// implements just this.
 #[async_trait]
 pub trait UserRepo: Send + Sync + 'static {
