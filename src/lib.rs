@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod backends;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod csrf;
@@ -15,6 +16,7 @@ mod headers;
 pub mod routes;
 mod secret_key;
 pub mod sessions;
+pub mod telemetry;
 pub mod users;
 
 use std::sync::Arc;
@@ -75,40 +77,50 @@ fn startup_failure(
     Err(rocket)
 }
 
-#[allow(clippy::result_large_err)]
-async fn set_up(
-    rocket: Rocket<Build>,
-    clock: Arc<dyn Clock>,
-) -> Result<Rocket<Build>, Rocket<Build>> {
-    let settings: Settings = match rocket.figment().extract() {
-        Ok(settings) => settings,
-        Err(error) => return startup_failure(rocket, format!("invalid configuration: {error}")),
-    };
-    if let Err(error) = settings.validate() {
-        return startup_failure(rocket, error);
-    }
-    let rocket = match secret_key::ensure(rocket.figment(), &settings.data_dir) {
-        Ok(Some(figment)) => rocket.configure(figment),
-        Ok(None) => rocket,
-        Err(error) => return startup_failure(rocket, error),
-    };
-    let users = match backends::connect_users(&settings).await {
-        Ok(users) => users,
-        Err(message) => return startup_failure(rocket, message),
-    };
-    let hasher = match PasswordHasher::new(&settings).await {
-        Ok(hasher) => hasher,
-        Err(error) => return startup_failure(rocket, error),
-    };
-    let store = match backends::open_session_store(&settings, clock.clone()).await {
-        Ok(store) => store,
-        Err(message) => return startup_failure(rocket, message),
-    };
+/// What the server and the admin command line both run on: the checked settings and the
+/// authentication services over the configured users database and session store.
+pub struct Services {
+    pub settings: Settings,
+    pub auth: Auth,
+}
+
+/// Builds the services from a configuration without launching Rocket, so the admin
+/// command line works on exactly the stores the server uses.
+///
+/// # Errors
+/// One sentence naming the setting at fault (invalid value, unreachable database or store).
+pub async fn services(figment: &Figment, clock: Arc<dyn Clock>) -> Result<Services, String> {
+    let settings: Settings = figment
+        .extract()
+        .map_err(|error| format!("invalid configuration: {error}"))?;
+    settings.validate().map_err(|error| error.to_string())?;
+    let users = backends::connect_users(&settings).await?;
+    let hasher = PasswordHasher::new(&settings)
+        .await
+        .map_err(|error| error.to_string())?;
+    let store = backends::open_session_store(&settings, clock.clone()).await?;
     let auth = Auth {
         users,
         sessions: Sessions::new(store, clock.clone(), &settings),
         hasher,
         clock,
+    };
+    Ok(Services { settings, auth })
+}
+
+#[allow(clippy::result_large_err)]
+async fn set_up(
+    rocket: Rocket<Build>,
+    clock: Arc<dyn Clock>,
+) -> Result<Rocket<Build>, Rocket<Build>> {
+    let Services { settings, auth } = match services(rocket.figment(), clock).await {
+        Ok(services) => services,
+        Err(message) => return startup_failure(rocket, message),
+    };
+    let rocket = match secret_key::ensure(rocket.figment(), &settings.data_dir) {
+        Ok(Some(figment)) => rocket.configure(figment),
+        Ok(None) => rocket,
+        Err(error) => return startup_failure(rocket, error),
     };
     Ok(rocket.manage(settings).manage(auth))
 }
