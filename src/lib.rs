@@ -13,6 +13,7 @@ pub mod errors;
 pub mod exchange_log;
 pub mod guards;
 mod headers;
+pub mod readiness;
 pub mod routes;
 mod secret_key;
 pub mod sessions;
@@ -61,6 +62,7 @@ pub fn build(figment: Figment, clock: Arc<dyn Clock>) -> Rocket<Build> {
         .mount("/", routes::pages::routes())
         .mount("/", routes::inspect::routes())
         .mount("/", routes::account::routes())
+        .mount("/", readiness::routes())
         .mount(routes::api::BASE, routes::api::routes())
         .mount("/static", FileServer::from(static_dir))
         .register("/", routes::catchers::catchers())
