@@ -159,5 +159,6 @@ async fn start_sweeper(rocket: &Rocket<Orbit>) {
                 Err(error) => log::warn!("session sweep failed: {}", errors::error_chain(&error)),
             }
         }
+        log::info!("session sweep stopped: the server is shutting down");
     });
 }
