@@ -13,6 +13,7 @@ pub mod errors;
 pub mod exchange_log;
 pub mod guards;
 mod headers;
+pub mod metrics;
 pub mod readiness;
 pub mod routes;
 mod secret_key;
@@ -33,6 +34,7 @@ use crate::auth::Auth;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::sessions::Sessions;
+use crate::telemetry::traced;
 use crate::users::PasswordHasher;
 
 /// The application as `cargo run` serves it: settings from `Rocket.toml` and `ROCKET_*`
@@ -58,13 +60,15 @@ pub fn build(figment: Figment, clock: Arc<dyn Clock>) -> Rocket<Build> {
         }))
         .attach(routes::api::TrailingSlash)
         .attach(exchange_log::Recorder)
+        .attach(telemetry::RequestLog)
         .manage(exchange_log::ExchangeLog::default())
-        .mount("/", routes::pages::routes())
-        .mount("/", routes::inspect::routes())
-        .mount("/", routes::account::routes())
-        .mount("/", readiness::routes())
-        .mount(routes::api::BASE, routes::api::routes())
-        .mount("/static", FileServer::from(static_dir))
+        .mount("/", traced(routes::pages::routes()))
+        .mount("/", traced(routes::inspect::routes()))
+        .mount("/", traced(routes::account::routes()))
+        .mount("/", traced(readiness::routes()))
+        .mount("/", traced(metrics::routes()))
+        .mount(routes::api::BASE, traced(routes::api::routes()))
+        .mount("/static", traced(FileServer::from(static_dir)))
         .register("/", routes::catchers::catchers())
 }
 
@@ -136,7 +140,7 @@ async fn start_sweeper(rocket: &Rocket<Orbit>) {
     let sessions = auth.sessions.clone();
     let every = Duration::from_secs(settings.session_sweep_interval);
     let shutdown = rocket.shutdown();
-    log::info!(
+    tracing::info!(
         "sessions: {} store, idle timeout {}s, absolute timeout {}s; {} concurrent password hashes",
         sessions.store().name(),
         settings.session_idle_timeout,
@@ -144,7 +148,7 @@ async fn start_sweeper(rocket: &Rocket<Orbit>) {
         auth.hasher.concurrency(),
     );
     if let Some(note) = rocket.state::<secret_key::Generated>() {
-        log::warn!("{note}");
+        tracing::warn!("{note}");
     }
     rocket::tokio::spawn(async move {
         let mut shutdown = std::pin::pin!(shutdown);
@@ -155,10 +159,12 @@ async fn start_sweeper(rocket: &Rocket<Orbit>) {
             }
             match sessions.sweep().await {
                 Ok(0) => {}
-                Ok(n) => log::info!("sweep removed {n} expired sessions"),
-                Err(error) => log::warn!("session sweep failed: {}", errors::error_chain(&error)),
+                Ok(n) => tracing::info!("sweep removed {n} expired sessions"),
+                Err(error) => {
+                    tracing::warn!("session sweep failed: {}", errors::error_chain(&error))
+                }
             }
         }
-        log::info!("session sweep stopped: the server is shutting down");
+        tracing::info!("session sweep stopped: the server is shutting down");
     });
 }

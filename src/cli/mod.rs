@@ -122,6 +122,10 @@ impl<T: Into<String>> From<T> for Failure {
 
 /// Runs an admin command (anything but `serve`) and maps the outcome to an exit code.
 pub fn run_admin(command: Command) -> ExitCode {
+    let format = crate::config::figment()
+        .extract_inner::<crate::telemetry::LogFormat>("log_format")
+        .unwrap_or_default();
+    crate::telemetry::init_admin(format);
     let outcome = match command {
         Command::Serve => Err(Failure::from("`serve` is not an admin command")),
         Command::Secret(SecretCommand::Generate) => {
