@@ -140,16 +140,19 @@ pub fn login_throttled() {
     METRICS.logins.with_label_values(&["throttled"]).inc();
 }
 
+/// A session started (login or signup), whichever store keeps it.
 pub fn session_created() {
     METRICS.sessions_created.inc();
     METRICS.sessions_active.inc();
 }
 
+/// Sessions removed because a deadline passed (on sight, or by the sweep).
 pub fn sessions_expired(count: u64) {
     METRICS.sessions_expired.inc_by(count);
     METRICS.sessions_active.sub(count as i64);
 }
 
+/// Sessions ended before their deadline (logout, revocation, rotation, password change).
 pub fn sessions_revoked(count: u64) {
     METRICS.sessions_revoked.inc_by(count);
     METRICS.sessions_active.sub(count as i64);
@@ -262,6 +265,7 @@ impl<'r> FromRequest<'r> for MetricsReader {
     }
 }
 
+/// `GET /metrics`, guarded by [`MetricsReader`].
 pub fn routes() -> Vec<Route> {
     routes![metrics]
 }

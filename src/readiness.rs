@@ -16,6 +16,7 @@ use crate::sessions::SessionKey;
 /// even when a dependency hangs rather than refuses.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// `GET /ready`, mounted at the root next to `/health`.
 pub fn routes() -> Vec<Route> {
     routes![ready]
 }

@@ -17,6 +17,7 @@ const MIN_PREFIX: usize = 8;
 /// Characters of the key `list` shows: plenty to be unique, short enough to read.
 const SHOWN_KEY: usize = 16;
 
+/// Runs `latchkey sessions ...`, refusing the memory store (see [`refuse_memory_store`]).
 pub fn run(command: SessionsCommand) -> Result<(), Failure> {
     block_on(async {
         let services = load_services().await?;

@@ -8,6 +8,7 @@ use crate::auth::{AccountError, Auth, Registration};
 use crate::users::validate::{check_password, normalize_email};
 use crate::users::User;
 
+/// Runs `latchkey users ...`; the password is read before any async work starts.
 pub fn run(command: UsersCommand) -> Result<(), Failure> {
     match command {
         UsersCommand::Add {
