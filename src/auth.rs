@@ -10,6 +10,7 @@ use crate::config::Settings;
 use crate::csrf::AnonCsrf;
 use crate::errors::AppError;
 use crate::sessions::{cookie, SessionId, SessionRecord, Sessions};
+use crate::telemetry::SECURITY;
 use crate::users::validate::{check_password, normalize_email, optional_name};
 use crate::users::{NewUser, PasswordHasher, RepoError, User, UserRepo};
 
@@ -70,6 +71,11 @@ impl Auth {
             .verify(password.to_owned(), stored)
             .await
             .map_err(AppError::internal)?;
+        if matches {
+            crate::metrics::login_succeeded();
+        } else {
+            crate::metrics::login_failed();
+        }
         Ok(match (user, matches) {
             (Some(user), true) => CredentialCheck::Valid(user),
             (Some(_), false) => CredentialCheck::WrongPassword,
@@ -125,7 +131,7 @@ impl Auth {
             .await?;
         cookie::issue(jar, settings, &id, &record);
         AnonCsrf::clear(jar);
-        log::info!(target: "latchkey::security", "login succeeded for user {}", user.id);
+        tracing::info!(target: SECURITY, event = "login_succeeded", user_id = %user.id, "login succeeded");
         Ok((id, record))
     }
 
@@ -175,7 +181,7 @@ impl Auth {
             .await
             .map_err(AppError::from)?;
         self.log_in(jar, settings, &updated, user_agent).await?;
-        log::info!(target: "latchkey::security", "password changed for user {}", user.id);
+        tracing::info!(target: SECURITY, event = "password_changed", user_id = %user.id, "password changed; every other session ended");
         Ok(())
     }
 

@@ -9,6 +9,9 @@ use rocket::figment::Figment;
 use serde::{Deserialize, Serialize};
 use time::Duration;
 
+use crate::metrics::MetricsToken;
+use crate::telemetry::LogFormat;
+
 /// Which backend keeps session records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -94,6 +97,11 @@ pub struct Settings {
     /// Answer every failed API login with one 401 instead of the course's distinct
     /// "no user found" (404) and "wrong password" (401), which reveal who has an account.
     pub api_uniform_login_errors: bool,
+    /// Log lines as `text` (for people) or `json` (for log shippers and alerting).
+    pub log_format: LogFormat,
+    /// A bearer token that opens `/metrics` to scrapers on other machines. Empty: only
+    /// direct loopback clients may read the metrics.
+    pub metrics_token: MetricsToken,
 }
 
 /// The course treats a `SESSION_DURATION` that is not a positive integer as "no expiry"
@@ -135,6 +143,8 @@ impl Default for Settings {
             auth_type: AuthType::SessionAuth,
             session_duration: None,
             api_uniform_login_errors: false,
+            log_format: LogFormat::Text,
+            metrics_token: MetricsToken::default(),
         }
     }
 }

@@ -62,9 +62,13 @@ impl AppError {
     fn log(&self) {
         match self {
             Self::Unavailable { source, .. } | Self::Internal(source) => {
-                log::error!("{self}: {}", error_chain(source.as_ref()));
+                tracing::error!("{self}: {}", error_chain(source.as_ref()));
             }
-            Self::CsrfRejected => log::warn!(target: "latchkey::security", "CSRF token rejected"),
+            Self::CsrfRejected => tracing::warn!(
+                target: crate::telemetry::SECURITY,
+                event = "csrf_rejected",
+                "CSRF token rejected"
+            ),
             Self::Refused { .. } => {}
         }
     }

@@ -60,7 +60,7 @@ async fn resolve(request: &Request<'_>) -> Resolution {
         }
         Err(error) => {
             let status = error.status();
-            log::error!("resolving the session failed: {error}");
+            tracing::error!("resolving the session failed: {error}");
             Resolution::Failed(status)
         }
     }

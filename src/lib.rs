@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod backends;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod csrf;
@@ -12,9 +13,12 @@ pub mod errors;
 pub mod exchange_log;
 pub mod guards;
 mod headers;
+pub mod metrics;
+pub mod readiness;
 pub mod routes;
 mod secret_key;
 pub mod sessions;
+pub mod telemetry;
 pub mod users;
 
 use std::sync::Arc;
@@ -30,6 +34,7 @@ use crate::auth::Auth;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::sessions::{SessionStore, Sessions};
+use crate::telemetry::traced;
 use crate::users::{CachedUserRepo, PasswordHasher};
 
 /// The application as `cargo run` serves it: settings from `Rocket.toml` and `ROCKET_*`
@@ -65,13 +70,16 @@ pub fn build_with_store(
         }))
         .attach(routes::api::TrailingSlash)
         .attach(exchange_log::Recorder)
+        .attach(telemetry::RequestLog)
         .manage(exchange_log::ExchangeLog::default())
         .manage(routes::pages::ProfileCache::default())
-        .mount("/", routes::pages::routes())
-        .mount("/", routes::inspect::routes())
-        .mount("/", routes::account::routes())
-        .mount(routes::api::BASE, routes::api::routes())
-        .mount("/static", FileServer::from(static_dir))
+        .mount("/", traced(routes::pages::routes()))
+        .mount("/", traced(routes::inspect::routes()))
+        .mount("/", traced(routes::account::routes()))
+        .mount("/", traced(readiness::routes()))
+        .mount("/", traced(metrics::routes()))
+        .mount(routes::api::BASE, traced(routes::api::routes()))
+        .mount("/static", traced(FileServer::from(static_dir)))
         .register("/", routes::catchers::catchers())
 }
 
@@ -86,42 +94,58 @@ fn startup_failure(
     Err(rocket)
 }
 
+/// What the server and the admin command line both run on: the checked settings and the
+/// authentication services over the configured users database and session store.
+pub struct Services {
+    pub settings: Settings,
+    pub auth: Auth,
+}
+
+/// Builds the services from a configuration without launching Rocket, so the admin
+/// command line works on exactly the stores the server uses.
+///
+/// # Errors
+/// One sentence naming the setting at fault (invalid value, unreachable database or store).
+pub async fn services(
+    figment: &Figment,
+    clock: Arc<dyn Clock>,
+    given_store: Option<Arc<dyn SessionStore>>,
+) -> Result<Services, String> {
+    let settings: Settings = figment
+        .extract()
+        .map_err(|error| format!("invalid configuration: {error}"))?;
+    settings.validate().map_err(|error| error.to_string())?;
+    let users = backends::connect_users(&settings).await?;
+    let hasher = PasswordHasher::new(&settings)
+        .await
+        .map_err(|error| error.to_string())?;
+    let store = match given_store {
+        Some(store) => store,
+        None => backends::open_session_store(&settings, clock.clone()).await?,
+    };
+    let auth = Auth {
+        users: Arc::new(CachedUserRepo::new(users, clock.clone())),
+        sessions: Sessions::new(store, clock.clone(), &settings),
+        hasher,
+        clock,
+    };
+    Ok(Services { settings, auth })
+}
+
 #[allow(clippy::result_large_err)]
 async fn set_up(
     rocket: Rocket<Build>,
     clock: Arc<dyn Clock>,
     given_store: Option<Arc<dyn SessionStore>>,
 ) -> Result<Rocket<Build>, Rocket<Build>> {
-    let settings: Settings = match rocket.figment().extract() {
-        Ok(settings) => settings,
-        Err(error) => return startup_failure(rocket, format!("invalid configuration: {error}")),
+    let Services { settings, auth } = match services(rocket.figment(), clock, given_store).await {
+        Ok(services) => services,
+        Err(message) => return startup_failure(rocket, message),
     };
-    if let Err(error) = settings.validate() {
-        return startup_failure(rocket, error);
-    }
     let rocket = match secret_key::ensure(rocket.figment(), &settings.data_dir) {
         Ok(Some(figment)) => rocket.configure(figment),
         Ok(None) => rocket,
         Err(error) => return startup_failure(rocket, error),
-    };
-    let users = match backends::connect_users(&settings).await {
-        Ok(users) => users,
-        Err(message) => return startup_failure(rocket, message),
-    };
-    let hasher = match PasswordHasher::new(&settings).await {
-        Ok(hasher) => hasher,
-        Err(error) => return startup_failure(rocket, error),
-    };
-    let store = match backends::open_session_store(&settings, clock.clone()).await {
-        Ok(store) => store,
-        Err(message) => return startup_failure(rocket, message),
-    };
-    let store = given_store.unwrap_or(store);
-    let auth = Auth {
-        users: Arc::new(CachedUserRepo::new(users, clock.clone())),
-        sessions: Sessions::new(store, clock.clone(), &settings),
-        hasher,
-        clock,
     };
     Ok(rocket.manage(settings).manage(auth))
 }
@@ -135,7 +159,7 @@ async fn start_sweeper(rocket: &Rocket<Orbit>) {
     let sessions = auth.sessions.clone();
     let every = Duration::from_secs(settings.session_sweep_interval);
     let shutdown = rocket.shutdown();
-    log::info!(
+    tracing::info!(
         "sessions: {} store, idle timeout {}s, absolute timeout {}s; {} concurrent password hashes",
         sessions.store().name(),
         settings.session_idle_timeout,
@@ -143,7 +167,7 @@ async fn start_sweeper(rocket: &Rocket<Orbit>) {
         auth.hasher.concurrency(),
     );
     if let Some(note) = rocket.state::<secret_key::Generated>() {
-        log::warn!("{note}");
+        tracing::warn!("{note}");
     }
     rocket::tokio::spawn(async move {
         let mut shutdown = std::pin::pin!(shutdown);
@@ -154,9 +178,12 @@ async fn start_sweeper(rocket: &Rocket<Orbit>) {
             }
             match sessions.sweep().await {
                 Ok(0) => {}
-                Ok(n) => log::info!("sweep removed {n} expired sessions"),
-                Err(error) => log::warn!("session sweep failed: {}", errors::error_chain(&error)),
+                Ok(n) => tracing::info!("sweep removed {n} expired sessions"),
+                Err(error) => {
+                    tracing::warn!("session sweep failed: {}", errors::error_chain(&error))
+                }
             }
         }
+        tracing::info!("session sweep stopped: the server is shutting down");
     });
 }

@@ -57,7 +57,9 @@ pub fn ensure(figment: &Figment, data_dir: &Path) -> Result<Option<Figment>, Str
     Ok(Some(figment.clone().merge(("secret_key", key))))
 }
 
-fn generate() -> String {
+/// 64 random bytes from the OS CSPRNG, base64: what `secret_key` expects. Also printed by
+/// `latchkey secret generate` for operators who configure the key themselves.
+pub(crate) fn generate() -> String {
     let mut bytes = [0u8; 64];
     OsRng.fill_bytes(&mut bytes);
     base64::engine::general_purpose::STANDARD.encode(bytes)

@@ -94,7 +94,7 @@ async fn revoke(
         _ => return Err(not_found()),
     }
     auth.sessions.end_key(&key).await?;
-    log::info!(target: "latchkey::security", "session revoked by user {}", current.user.id);
+    tracing::info!(target: crate::telemetry::SECURITY, event = "session_revoked", user_id = %current.user.id, "session revoked by its user");
     if key == current.id.key() {
         cookie::clear(jar, settings);
         return Ok(Flash::success(
@@ -127,7 +127,7 @@ async fn revoke_others(
             ended += 1;
         }
     }
-    log::info!(target: "latchkey::security", "user {} ended {ended} other sessions", current.user.id);
+    tracing::info!(target: crate::telemetry::SECURITY, event = "session_revoked", user_id = %current.user.id, count = ended, "user ended their other sessions");
     let message = match ended {
         0 => "There were no other sessions.".to_owned(),
         1 => "Logged out 1 other session.".to_owned(),

@@ -249,7 +249,7 @@ async fn login(
             Ok(Page::Redirect(Redirect::to(after_login(next))))
         }
         CredentialCheck::UnknownEmail | CredentialCheck::WrongPassword => {
-            log::warn!(target: "latchkey::security", "login failed");
+            tracing::warn!(target: crate::telemetry::SECURITY, event = "login_failed", "login failed");
             let page = login_page(&csrf, email, next, None, Some(LOGIN_FAILED));
             Ok(Page::WithStatus((Status::Unauthorized, page)))
         }
@@ -395,7 +395,7 @@ async fn logout(
 ) -> Result<Flash<Redirect>, AppError> {
     csrf::verify(&current.csrf_token(), form.csrf_token.as_deref())?;
     auth.log_out(jar, settings, &current.id).await?;
-    log::info!(target: "latchkey::security", "logout for user {}", current.user.id);
+    tracing::info!(target: crate::telemetry::SECURITY, event = "logout", user_id = %current.user.id, "logged out");
     Ok(Flash::success(Redirect::to("/login"), LOGGED_OUT))
 }
 

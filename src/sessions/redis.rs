@@ -306,9 +306,11 @@ impl RedisSessionStore {
             match connect_manager(&inner.client).await {
                 Ok(manager) => {
                     *inner.connection.write() = manager;
-                    log::info!("session store: reconnected to Redis");
+                    tracing::info!("session store: reconnected to Redis");
                 }
-                Err(error) => log::warn!("session store: reconnecting to Redis failed: {error}"),
+                Err(error) => {
+                    tracing::warn!("session store: reconnecting to Redis failed: {error}")
+                }
             }
             inner.replacing.store(false, Ordering::Release);
         });

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::{SessionId, SessionKey, SessionRecord, SessionStore, StoreError};
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::metrics;
 
 /// User agents are attacker-controlled input: keep enough to recognise a device.
 const USER_AGENT_MAX_CHARS: usize = 256;
@@ -76,8 +77,11 @@ impl Sessions {
                 break id;
             }
         };
+        metrics::session_created();
         if let Some(old) = replacing {
-            self.store.delete(&old.key()).await?;
+            if self.store.delete(&old.key()).await? {
+                metrics::sessions_revoked(1);
+            }
         }
         Ok((id, record))
     }
@@ -95,7 +99,9 @@ impl Sessions {
         };
         let now = self.now();
         if record.is_expired(now) {
-            self.store.delete(&key).await?;
+            if self.store.delete(&key).await? {
+                metrics::sessions_expired(1);
+            }
             return Ok(None);
         }
         if now - record.last_seen >= self.touch_interval {
@@ -122,7 +128,11 @@ impl Sessions {
     /// # Errors
     /// When the store fails.
     pub async fn end_key(&self, key: &SessionKey) -> Result<bool, StoreError> {
-        self.store.delete(key).await
+        let ended = self.store.delete(key).await?;
+        if ended {
+            metrics::sessions_revoked(1);
+        }
+        Ok(ended)
     }
 
     /// Ends every session of a user.
@@ -130,7 +140,9 @@ impl Sessions {
     /// # Errors
     /// When the store fails.
     pub async fn end_all_for_user(&self, user_id: Uuid) -> Result<u64, StoreError> {
-        self.store.delete_for_user(user_id).await
+        let ended = self.store.delete_for_user(user_id).await?;
+        metrics::sessions_revoked(ended);
+        Ok(ended)
     }
 
     /// The user's live sessions, most recently used first.
@@ -161,7 +173,9 @@ impl Sessions {
     /// # Errors
     /// When the store fails.
     pub async fn sweep(&self) -> Result<u64, StoreError> {
-        self.store.sweep(self.now()).await
+        let removed = self.store.sweep(self.now()).await?;
+        metrics::sessions_expired(removed);
+        Ok(removed)
     }
 }
 

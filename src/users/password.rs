@@ -85,7 +85,10 @@ impl PasswordHasher {
     /// Only on an internal argon2 failure.
     pub async fn hash(&self, password: String) -> Result<PasswordHash, HashError> {
         let inner = self.inner.clone();
+        let queued = crate::metrics::HashQueued::start();
         let _permit = self.inner.permits.acquire().await.expect("never closed");
+        drop(queued);
+        let _running = crate::metrics::HashRunning::start();
         rocket::tokio::task::spawn_blocking(move || inner.hash_blocking(password.as_bytes()))
             .await?
     }
@@ -101,7 +104,10 @@ impl PasswordHasher {
         stored: Option<PasswordHash>,
     ) -> Result<bool, HashError> {
         let inner = self.inner.clone();
+        let queued = crate::metrics::HashQueued::start();
         let _permit = self.inner.permits.acquire().await.expect("never closed");
+        drop(queued);
+        let _running = crate::metrics::HashRunning::start();
         rocket::tokio::task::spawn_blocking(move || {
             let user_exists = stored.is_some();
             let against = stored.unwrap_or_else(|| inner.dummy.clone());

@@ -48,7 +48,7 @@ pub async fn login(
     let user = match auth.check_credentials(&email, &password).await? {
         CredentialCheck::Valid(user) => user,
         failure => {
-            log::warn!(target: "latchkey::security", "API login failed");
+            tracing::warn!(target: crate::telemetry::SECURITY, event = "login_failed", via = "api", "login failed");
             return Err(match failure {
                 _ if settings.api_uniform_login_errors => {
                     AppError::refused(Status::Unauthorized, "invalid email or password")

@@ -1,0 +1,162 @@
+//! `latchkey users ...`: accounts, through the same rules as the signup form.
+
+use uuid::Uuid;
+
+use super::input::read_password;
+use super::{block_on, load_services, utc, Failure, UsersCommand};
+use crate::auth::{AccountError, Auth, Registration};
+use crate::users::validate::{check_password, normalize_email};
+use crate::users::User;
+
+/// Runs `latchkey users ...`; the password is read before any async work starts.
+pub fn run(command: UsersCommand) -> Result<(), Failure> {
+    match command {
+        UsersCommand::Add {
+            email,
+            first_name,
+            last_name,
+            password,
+        } => {
+            let password = read_password(&password)?;
+            block_on(async {
+                let services = load_services().await?;
+                add(&services.auth, &email, &password, first_name, last_name).await
+            })
+        }
+        UsersCommand::List => block_on(async {
+            let services = load_services().await?;
+            list(&services.auth).await
+        }),
+        UsersCommand::Delete { user } => block_on(async {
+            let services = load_services().await?;
+            delete(&services.auth, &user).await
+        }),
+        UsersCommand::SetPassword { user, password } => {
+            let password = read_password(&password)?;
+            block_on(async {
+                let services = load_services().await?;
+                set_password(&services.auth, &user, &password).await
+            })
+        }
+    }
+}
+
+/// A user named by id (a UUID) or email, or a failure saying nobody is.
+pub(super) async fn find_user(auth: &Auth, who: &str) -> Result<User, Failure> {
+    let found = match Uuid::try_parse(who.trim()) {
+        Ok(id) => auth.users.by_id(id).await,
+        Err(_) => {
+            let email = normalize_email(who).map_err(|reason| format!("{who:?}: {reason}"))?;
+            auth.users.by_email(&email).await
+        }
+    };
+    found
+        .map_err(|error| Failure(crate::errors::error_chain(&error)))?
+        .ok_or_else(|| Failure(format!("no user {who:?}")))
+}
+
+async fn add(
+    auth: &Auth,
+    email: &str,
+    password: &str,
+    first_name: Option<String>,
+    last_name: Option<String>,
+) -> Result<(), Failure> {
+    let registration = Registration {
+        email,
+        password,
+        first_name: first_name.as_deref(),
+        last_name: last_name.as_deref(),
+    };
+    match auth.register(registration).await {
+        Ok(user) => {
+            println!("created user {} {}", user.id, user.email);
+            Ok(())
+        }
+        Err(AccountError::EmailTaken) => Err(Failure(format!(
+            "an account with the email {:?} exists already",
+            email.trim().to_lowercase()
+        ))),
+        Err(AccountError::Invalid(reason)) => Err(Failure(reason.to_owned())),
+        Err(AccountError::App(error)) => Err(Failure(crate::errors::error_chain(&error))),
+    }
+}
+
+async fn list(auth: &Auth) -> Result<(), Failure> {
+    let users = auth
+        .users
+        .list()
+        .await
+        .map_err(|error| Failure(crate::errors::error_chain(&error)))?;
+    println!("{:<36}  {:<32}  {:<24}  CREATED", "ID", "EMAIL", "NAME");
+    for user in &users {
+        let name = [user.first_name.as_deref(), user.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        println!(
+            "{:<36}  {:<32}  {:<24}  {}",
+            user.id,
+            user.email,
+            name,
+            utc(user.created_at)
+        );
+    }
+    println!("{} user(s)", users.len());
+    Ok(())
+}
+
+async fn delete(auth: &Auth, who: &str) -> Result<(), Failure> {
+    let user = find_user(auth, who).await?;
+    // Sessions first: a user row gone with sessions left would be harmless (the guard
+    // drops sessions of unknown users), but this way a failure leaves the account intact.
+    let ended = auth
+        .sessions
+        .end_all_for_user(user.id)
+        .await
+        .map_err(|error| Failure(crate::errors::error_chain(&error)))?;
+    let deleted = auth
+        .users
+        .delete(user.id)
+        .await
+        .map_err(|error| Failure(crate::errors::error_chain(&error)))?;
+    if !deleted {
+        return Err(Failure(format!("no user {who:?}")));
+    }
+    crate::telemetry::security_event("user_deleted", user.id, "user deleted by an admin");
+    println!(
+        "deleted user {} {} and ended {ended} session(s)",
+        user.id, user.email
+    );
+    Ok(())
+}
+
+async fn set_password(auth: &Auth, who: &str, password: &str) -> Result<(), Failure> {
+    let user = find_user(auth, who).await?;
+    check_password(password).map_err(Failure::from)?;
+    let hash = auth
+        .hasher
+        .hash(password.to_owned())
+        .await
+        .map_err(|error| Failure(error.to_string()))?;
+    // The new auth epoch alone ends every older session on its next request; deleting
+    // them as well makes them disappear from session lists at once.
+    let updated = auth
+        .users
+        .set_password(user.id, hash, auth.clock.now())
+        .await
+        .map_err(|error| Failure(crate::errors::error_chain(&error)))?
+        .ok_or_else(|| Failure(format!("no user {who:?}")))?;
+    let ended = auth
+        .sessions
+        .end_all_for_user(updated.id)
+        .await
+        .map_err(|error| Failure(crate::errors::error_chain(&error)))?;
+    crate::telemetry::security_event("password_changed", updated.id, "password set by an admin");
+    println!(
+        "password changed for {}; ended {ended} session(s)",
+        updated.email
+    );
+    Ok(())
+}

@@ -1,0 +1,278 @@
+//! `/metrics` in the Prometheus text format: logins, sessions, the password-hash queue and
+//! request latency by route.
+//!
+//! The counters are process-wide (one registry per process, like every Prometheus
+//! client), so any module can count without threading state through: the throttling code
+//! calls [`login_throttled`], the session service [`session_created`], and so on.
+//!
+//! Who may read them: clients on the loopback interface that did not come through a
+//! proxy, and anyone presenting `Authorization: Bearer <metrics_token>` when that setting
+//! is set. Everyone else gets the same 404 as for any unknown path: the numbers say how
+//! busy the service is and how many logins fail, which is nobody else's business.
+
+use std::sync::LazyLock;
+use std::time::{Duration, Instant};
+
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
+    Registry, TextEncoder,
+};
+use rocket::http::{ContentType, Status};
+use rocket::request::{FromRequest, Outcome, Request};
+use rocket::{get, routes, Route};
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
+
+use crate::config::Settings;
+
+struct Metrics {
+    registry: Registry,
+    logins: IntCounterVec,
+    sessions_created: IntCounter,
+    sessions_expired: IntCounter,
+    sessions_revoked: IntCounter,
+    sessions_active: IntGauge,
+    hashes_waiting: IntGauge,
+    hashes_running: IntGauge,
+    hash_seconds: Histogram,
+    request_seconds: HistogramVec,
+}
+
+static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
+
+impl Metrics {
+    fn new() -> Self {
+        let registry = Registry::new();
+        let logins = IntCounterVec::new(
+            Opts::new(
+                "latchkey_logins_total",
+                "Login attempts by outcome: succeeded, failed (wrong email or password), throttled.",
+            ),
+            &["outcome"],
+        )
+        .expect("valid metric");
+        for outcome in ["succeeded", "failed", "throttled"] {
+            logins.with_label_values(&[outcome]);
+        }
+        let counter = |name: &str, help: &str| IntCounter::new(name, help).expect("valid metric");
+        let gauge = |name: &str, help: &str| IntGauge::new(name, help).expect("valid metric");
+        let metrics = Self {
+            logins,
+            sessions_created: counter(
+                "latchkey_sessions_created_total",
+                "Sessions started (logins and signups).",
+            ),
+            sessions_expired: counter(
+                "latchkey_sessions_expired_total",
+                "Sessions removed because their idle or absolute deadline passed.",
+            ),
+            sessions_revoked: counter(
+                "latchkey_sessions_revoked_total",
+                "Sessions ended before expiry: logout, revocation, rotation at login, password change, account deletion.",
+            ),
+            sessions_active: gauge(
+                "latchkey_sessions_active",
+                "Sessions this process started minus those it saw end (exact for the memory store; \
+                 with a shared store, sum over instances and expect drift across restarts).",
+            ),
+            hashes_waiting: gauge(
+                "latchkey_password_hashes_waiting",
+                "Password hashes queued for a hashing slot (hash_concurrency).",
+            ),
+            hashes_running: gauge(
+                "latchkey_password_hashes_running",
+                "Password hashes running now.",
+            ),
+            hash_seconds: Histogram::with_opts(
+                HistogramOpts::new(
+                    "latchkey_password_hash_duration_seconds",
+                    "Time to hash or verify one password (argon2id), queueing excluded.",
+                )
+                .buckets(vec![0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]),
+            )
+            .expect("valid metric"),
+            request_seconds: HistogramVec::new(
+                HistogramOpts::new(
+                    "latchkey_http_request_duration_seconds",
+                    "Time from request to response, by method and matched route pattern.",
+                ),
+                &["method", "route"],
+            )
+            .expect("valid metric"),
+            registry,
+        };
+        let up = gauge("latchkey_up", "Always 1: the process answers.");
+        up.set(1);
+        let collectors: [Box<dyn prometheus::core::Collector>; 10] = [
+            Box::new(metrics.logins.clone()),
+            Box::new(metrics.sessions_created.clone()),
+            Box::new(metrics.sessions_expired.clone()),
+            Box::new(metrics.sessions_revoked.clone()),
+            Box::new(metrics.sessions_active.clone()),
+            Box::new(metrics.hashes_waiting.clone()),
+            Box::new(metrics.hashes_running.clone()),
+            Box::new(metrics.hash_seconds.clone()),
+            Box::new(metrics.request_seconds.clone()),
+            Box::new(up),
+        ];
+        for collector in collectors {
+            metrics
+                .registry
+                .register(collector)
+                .expect("unique metric names");
+        }
+        metrics
+    }
+}
+
+/// A login whose email and password matched.
+pub fn login_succeeded() {
+    METRICS.logins.with_label_values(&["succeeded"]).inc();
+}
+
+/// A login refused for a wrong email or password.
+pub fn login_failed() {
+    METRICS.logins.with_label_values(&["failed"]).inc();
+}
+
+/// A login refused by throttling before the password was checked.
+pub fn login_throttled() {
+    METRICS.logins.with_label_values(&["throttled"]).inc();
+}
+
+/// A session started (login or signup), whichever store keeps it.
+pub fn session_created() {
+    METRICS.sessions_created.inc();
+    METRICS.sessions_active.inc();
+}
+
+/// Sessions removed because a deadline passed (on sight, or by the sweep).
+pub fn sessions_expired(count: u64) {
+    METRICS.sessions_expired.inc_by(count);
+    METRICS.sessions_active.sub(count as i64);
+}
+
+/// Sessions ended before their deadline (logout, revocation, rotation, password change).
+pub fn sessions_revoked(count: u64) {
+    METRICS.sessions_revoked.inc_by(count);
+    METRICS.sessions_active.sub(count as i64);
+}
+
+/// Counts a password hash as queued until dropped (also when the waiting future is
+/// cancelled, so the gauge cannot drift).
+pub struct HashQueued(());
+
+impl HashQueued {
+    pub fn start() -> Self {
+        METRICS.hashes_waiting.inc();
+        Self(())
+    }
+}
+
+impl Drop for HashQueued {
+    fn drop(&mut self) {
+        METRICS.hashes_waiting.dec();
+    }
+}
+
+/// Counts a password hash as running until dropped, then records how long it took.
+pub struct HashRunning(Instant);
+
+impl HashRunning {
+    pub fn start() -> Self {
+        METRICS.hashes_running.inc();
+        Self(Instant::now())
+    }
+}
+
+impl Drop for HashRunning {
+    fn drop(&mut self) {
+        METRICS.hashes_running.dec();
+        METRICS.hash_seconds.observe(self.0.elapsed().as_secs_f64());
+    }
+}
+
+/// One answered request, labelled by the route pattern (never the raw path, whose values
+/// are unbounded).
+pub fn observe_request(method: &str, route: &str, elapsed: Duration) {
+    METRICS
+        .request_seconds
+        .with_label_values(&[method, route])
+        .observe(elapsed.as_secs_f64());
+}
+
+/// Everything, in the Prometheus text exposition format.
+pub fn render() -> String {
+    let mut buffer = Vec::new();
+    let encoder = TextEncoder::new();
+    if let Err(error) = encoder.encode(&METRICS.registry.gather(), &mut buffer) {
+        tracing::warn!("encoding metrics failed: {error}");
+    }
+    String::from_utf8(buffer).unwrap_or_default()
+}
+
+/// The `metrics_token` setting. `Debug` is redacted so the token never reaches a log.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(transparent)]
+pub struct MetricsToken(pub String);
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "MetricsToken(<unset>)"
+        } else {
+            "MetricsToken(<redacted>)"
+        })
+    }
+}
+
+/// Headers a reverse proxy adds. A loopback peer that sent one is a proxy relaying
+/// someone else, who is not thereby trusted.
+const FORWARDING_HEADERS: [&str; 3] = ["X-Real-IP", "X-Forwarded-For", "Forwarded"];
+
+/// Proof that this request may read the metrics.
+pub struct MetricsReader;
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for MetricsReader {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
+        let token = request
+            .rocket()
+            .state::<Settings>()
+            .map(|settings| settings.metrics_token.0.as_str())
+            .unwrap_or_default();
+        if !token.is_empty() {
+            let presented = request
+                .headers()
+                .get_one("Authorization")
+                .and_then(|value| value.strip_prefix("Bearer "))
+                .unwrap_or_default();
+            if bool::from(presented.as_bytes().ct_eq(token.as_bytes())) {
+                return Outcome::Success(MetricsReader);
+            }
+        }
+        let direct_loopback = request.remote().is_some_and(|peer| peer.ip().is_loopback())
+            && FORWARDING_HEADERS
+                .iter()
+                .all(|name| !request.headers().contains(*name));
+        if direct_loopback {
+            Outcome::Success(MetricsReader)
+        } else {
+            Outcome::Error((Status::NotFound, ()))
+        }
+    }
+}
+
+/// `GET /metrics`, guarded by [`MetricsReader`].
+pub fn routes() -> Vec<Route> {
+    routes![metrics]
+}
+
+#[get("/metrics")]
+fn metrics(_reader: MetricsReader) -> (ContentType, String) {
+    let text_format =
+        ContentType::new("text", "plain").with_params([("version", "0.0.4"), ("charset", "utf-8")]);
+    (text_format, render())
+}

@@ -1,0 +1,196 @@
+//! Structured logs: one `tracing` subscriber for Latchkey, Rocket and the database
+//! drivers (their `log` records are bridged), text or JSON (`log_format`), a request id
+//! on every line a request causes, and security events at one stable target.
+//!
+//! What never reaches a log: passwords, cookie values, session ids (their `Debug` is
+//! redacted), query strings (a `next=` could carry anything). The request line has the
+//! method, the path, the matched route, the status, the duration and the request id.
+
+use std::time::Instant;
+
+use rocket::fairing::{Fairing, Info, Kind};
+use rocket::http::Header;
+use rocket::route::{Handler, Outcome, Route};
+use rocket::{Data, Request, Response};
+use serde::{Deserialize, Serialize};
+use tracing::Instrument;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::EnvFilter;
+use uuid::Uuid;
+
+/// The target of every security event. Alert on it: each event carries an `event` field
+/// naming it (`login_succeeded`, `login_failed`, `login_throttled`, `logout`,
+/// `session_revoked`, `password_changed`, `user_deleted`, `csrf_rejected`).
+pub const SECURITY: &str = "latchkey::security";
+/// The target of the one line logged per request.
+pub const REQUESTS: &str = "latchkey::request";
+
+/// How log lines are written (`log_format`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per line, for log shippers and alerting.
+    Json,
+}
+
+/// What is logged unless `RUST_LOG` says otherwise: Latchkey at `level`, Rocket's own
+/// chatter only from warnings up (it would log every request with its query string; the
+/// request line here replaces it), the drivers' only from warnings up.
+pub fn default_filter(level: &str) -> String {
+    format!("{level},rocket=warn,rocket::launch=warn,sqlx=warn,hyper=warn,redis=warn")
+}
+
+/// The subscriber Latchkey logs through, writing to `writer`. Tests build it on a buffer
+/// to check what a log contains.
+pub fn subscriber<W>(
+    format: LogFormat,
+    filter: EnvFilter,
+    writer: W,
+) -> Box<dyn tracing::Subscriber + Send + Sync>
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .with_ansi(false);
+    match format {
+        LogFormat::Text => Box::new(builder.finish()),
+        LogFormat::Json => Box::new(
+            builder
+                .json()
+                .with_current_span(true)
+                .with_span_list(false)
+                .finish(),
+        ),
+    }
+}
+
+/// Installs the process-wide subscriber on stderr (and the bridge for `log` records, which
+/// keeps Rocket from installing its own logger). `RUST_LOG` overrides the filter; without
+/// it, Rocket's `log_level` picks Latchkey's level (`off`, `critical` = warnings,
+/// `normal` = info, `debug`).
+///
+/// # Errors
+/// When `RUST_LOG` cannot be parsed or a subscriber is installed already.
+pub fn init(format: LogFormat, rocket_log_level: &str) -> Result<(), String> {
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(directives) if !directives.is_empty() => EnvFilter::try_new(&directives)
+            .map_err(|error| format!("invalid RUST_LOG {directives:?}: {error}"))?,
+        _ => {
+            let level = match rocket_log_level {
+                "off" => "off",
+                "critical" => "warn",
+                "debug" => "debug",
+                _ => "info",
+            };
+            EnvFilter::new(default_filter(level))
+        }
+    };
+    subscriber(format, filter, std::io::stderr)
+        .try_init()
+        .map_err(|error| format!("cannot set up logging: {error}"))
+}
+
+/// Logging for an admin command: its security events (an audit trail of what the admin
+/// did) and warnings, on stderr in the configured `log_format`; `RUST_LOG` overrides.
+pub fn init_admin(format: LogFormat) {
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|directives| EnvFilter::try_new(directives).ok())
+        .unwrap_or_else(|| EnvFilter::new(format!("warn,{SECURITY}=info")));
+    // Fails only when a subscriber exists already, which then does the job.
+    let _ = subscriber(format, filter, std::io::stderr).try_init();
+}
+
+/// A security event that an admin command caused (the web handlers log theirs inline).
+pub fn security_event(event: &'static str, user_id: Uuid, message: &str) {
+    tracing::info!(target: SECURITY, event, user_id = %user_id, "{message}");
+}
+
+/// This request's id: a random UUID, made on first use and cached for the request.
+pub fn request_id<'r>(request: &'r Request<'_>) -> &'r str {
+    &request
+        .local_cache(|| RequestId(Uuid::new_v4().simple().to_string()))
+        .0
+}
+
+struct RequestId(String);
+struct Started(Instant);
+
+/// Gives every request an id (also sent back as `X-Request-Id`, so a person reporting a
+/// problem can quote it) and logs one line per request when its answer is ready.
+pub struct RequestLog;
+
+#[rocket::async_trait]
+impl Fairing for RequestLog {
+    fn info(&self) -> Info {
+        Info {
+            name: "Request log",
+            kind: Kind::Request | Kind::Response,
+        }
+    }
+
+    async fn on_request(&self, request: &mut Request<'_>, _: &mut Data<'_>) {
+        request_id(request);
+        request.local_cache(|| Started(Instant::now()));
+    }
+
+    async fn on_response<'r>(&self, request: &'r Request<'_>, response: &mut Response<'r>) {
+        let id = request_id(request);
+        let elapsed = request.local_cache(|| Started(Instant::now())).0.elapsed();
+        let route = route_label(request);
+        let status = response.status().code;
+        response.set_header(Header::new("X-Request-Id", id.to_owned()));
+        crate::metrics::observe_request(request.method().as_str(), &route, elapsed);
+        tracing::info!(
+            target: REQUESTS,
+            request_id = id,
+            method = request.method().as_str(),
+            path = request.uri().path().as_str(),
+            route = route.as_str(),
+            status,
+            duration_ms = elapsed.as_micros() as f64 / 1000.0,
+            client_ip = request.client_ip().map(|ip| ip.to_string()),
+            "request"
+        );
+    }
+}
+
+/// The matched route's pattern (`/api/v1/users/<id>`): a bounded set of values, unlike
+/// paths, so it can label metrics.
+pub fn route_label(request: &Request<'_>) -> String {
+    match request.route() {
+        Some(route) => route.uri.as_str().to_owned(),
+        None => "unmatched".to_owned(),
+    }
+}
+
+/// Runs a route's handler (guards included) inside a span carrying the request id, so
+/// every event logged while handling the request names it.
+#[derive(Clone)]
+struct Traced(Box<dyn Handler>);
+
+#[rocket::async_trait]
+impl Handler for Traced {
+    async fn handle<'r>(&self, request: &'r Request<'_>, data: Data<'r>) -> Outcome<'r> {
+        let span = tracing::info_span!("request", request_id = request_id(request));
+        self.0.handle(request, data).instrument(span).await
+    }
+}
+
+/// The same routes, each handler wrapped in the request span.
+pub fn traced(routes: impl Into<Vec<Route>>) -> Vec<Route> {
+    routes
+        .into()
+        .into_iter()
+        .map(|mut route| {
+            route.handler = Box::new(Traced(route.handler));
+            route
+        })
+        .collect()
+}
