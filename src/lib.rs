@@ -15,6 +15,7 @@ mod headers;
 pub mod routes;
 mod secret_key;
 pub mod sessions;
+pub mod throttle;
 pub mod users;
 
 use std::sync::Arc;
@@ -104,13 +105,32 @@ async fn set_up(
         Ok(store) => store,
         Err(message) => return startup_failure(rocket, message),
     };
+    let throttle = match throttle_from(&rocket, &settings, clock.clone()).await {
+        Ok(throttle) => throttle,
+        Err(message) => return startup_failure(rocket, message),
+    };
     let auth = Auth {
         users,
         sessions: Sessions::new(store, clock.clone(), &settings),
         hasher,
         clock,
     };
-    Ok(rocket.manage(settings).manage(auth))
+    Ok(rocket.manage(settings).manage(auth).manage(throttle))
+}
+
+/// Login and signup throttling, its counters next to the sessions (see `throttle`).
+async fn throttle_from(
+    rocket: &Rocket<Build>,
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+) -> Result<throttle::Throttle, String> {
+    let limits: throttle::ThrottleSettings = rocket
+        .figment()
+        .extract()
+        .map_err(|error| format!("invalid configuration: {error}"))?;
+    limits.validate()?;
+    let store = throttle::open(settings).await?;
+    throttle::Throttle::new(store, clock, limits)
 }
 
 /// Expired sessions are refused on sight; this removes the ones nobody comes back for,
