@@ -109,13 +109,29 @@ async fn set_up(
         Ok(throttle) => throttle,
         Err(message) => return startup_failure(rocket, message),
     };
+    let policy = match password_policy(&rocket).await {
+        Ok(policy) => policy,
+        Err(message) => return startup_failure(rocket, message),
+    };
     let auth = Auth {
         users,
         sessions: Sessions::new(store, clock.clone(), &settings),
         hasher,
         clock,
+        policy,
     };
     Ok(rocket.manage(settings).manage(auth).manage(throttle))
+}
+
+/// The password policy; its blocklist set is built on the blocking pool.
+async fn password_policy(rocket: &Rocket<Build>) -> Result<users::policy::PasswordPolicy, String> {
+    let settings: users::policy::PolicySettings = rocket
+        .figment()
+        .extract()
+        .map_err(|error| format!("invalid configuration: {error}"))?;
+    rocket::tokio::task::spawn_blocking(move || users::policy::PasswordPolicy::new(&settings))
+        .await
+        .map_err(|error| format!("building the password policy failed: {error}"))?
 }
 
 /// Login and signup throttling, its counters next to the sessions (see `throttle`).

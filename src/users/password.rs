@@ -116,6 +116,23 @@ impl PasswordHasher {
         .await?
     }
 
+    /// Whether `stored` was made with weaker argon2id parameters than the configured
+    /// ones (or is not argon2id at all), so it should be re-hashed at the next
+    /// successful login (OWASP Password Storage Cheat Sheet, "Upgrading the work factor").
+    pub fn needs_upgrade(&self, stored: &PasswordHash) -> bool {
+        let Ok(phc) = argon2::PasswordHash::new(&stored.0) else {
+            return false;
+        };
+        let Ok(params) = Params::try_from(&phc) else {
+            return false;
+        };
+        let want = &self.inner.params;
+        phc.algorithm != argon2::ARGON2ID_IDENT
+            || params.m_cost() < want.m_cost()
+            || params.t_cost() < want.t_cost()
+            || params.p_cost() < want.p_cost()
+    }
+
     /// How many argon2 computations (hashes and verifications) have run since start-up.
     pub fn runs(&self) -> u64 {
         self.inner.runs.load(Ordering::Relaxed)
