@@ -11,8 +11,9 @@ use crate::csrf::AnonCsrf;
 use crate::errors::AppError;
 use crate::sessions::{cookie, SessionId, SessionRecord, Sessions};
 use crate::telemetry::SECURITY;
-use crate::users::validate::{check_password, normalize_email, optional_name};
-use crate::users::{NewUser, PasswordHasher, RepoError, User, UserRepo};
+use crate::users::policy::{self, PasswordPolicy};
+use crate::users::validate::{normalize_email, optional_name};
+use crate::users::{NewUser, PasswordHash, PasswordHasher, RepoError, User, UserRepo};
 
 /// Everything a request needs to authenticate, managed as Rocket state.
 #[derive(Clone)]
@@ -21,6 +22,8 @@ pub struct Auth {
     pub sessions: Sessions,
     pub hasher: PasswordHasher,
     pub clock: Arc<dyn Clock>,
+    /// Rules for new passwords (NIST SP 800-63B rev 4).
+    pub policy: PasswordPolicy,
 }
 
 /// The outcome of checking an email and password. The pages collapse the two failures
@@ -44,6 +47,9 @@ pub struct Registration<'a> {
 pub enum AccountError {
     #[error("{0}")]
     Invalid(&'static str),
+    /// A new password the policy refuses, with the reason for the person.
+    #[error("{0}")]
+    WeakPassword(String),
     #[error("An account with this email already exists.")]
     EmailTaken,
     #[error(transparent)]
@@ -66,21 +72,72 @@ impl Auth {
             Err(_) => None,
         };
         let stored = user.as_ref().map(|u| u.password_hash.clone());
-        let matches = self
-            .hasher
-            .verify(password.to_owned(), stored)
-            .await
-            .map_err(AppError::internal)?;
+        let matches = self.verify_password(password, stored).await?;
         if matches {
             crate::metrics::login_succeeded();
         } else {
             crate::metrics::login_failed();
         }
         Ok(match (user, matches) {
-            (Some(user), true) => CredentialCheck::Valid(user),
+            (Some(user), true) => {
+                self.upgrade_hash(&user, password).await;
+                CredentialCheck::Valid(user)
+            }
             (Some(_), false) => CredentialCheck::WrongPassword,
             (None, _) => CredentialCheck::UnknownEmail,
         })
+    }
+
+    /// Verifies a password as typed, then (only if that fails and it differs) its NFKC
+    /// form. Hashes made before NFKC normalisation was introduced are of the raw
+    /// password and keep working; new ones are of the NFKC form, which any equivalent
+    /// spelling of the password reaches. An ASCII password costs one hash, as before.
+    async fn verify_password(
+        &self,
+        password: &str,
+        stored: Option<PasswordHash>,
+    ) -> Result<bool, AppError> {
+        let exists = stored.is_some();
+        if self
+            .hasher
+            .verify(password.to_owned(), stored.clone())
+            .await
+            .map_err(AppError::internal)?
+        {
+            return Ok(true);
+        }
+        let normalized = policy::normalize(password);
+        if !exists || normalized == password {
+            return Ok(false);
+        }
+        self.hasher
+            .verify(normalized, stored)
+            .await
+            .map_err(AppError::internal)
+    }
+
+    /// After a successful login: when the stored hash used weaker argon2 parameters than
+    /// the configured ones, store a new hash (of the NFKC form) without ending any
+    /// session. Best effort: a failure is logged and the login goes on.
+    async fn upgrade_hash(&self, user: &User, password: &str) {
+        if !self.hasher.needs_upgrade(&user.password_hash) {
+            return;
+        }
+        let result = match self.hasher.hash(policy::normalize(password)).await {
+            Ok(hash) => self
+                .users
+                .upgrade_password_hash(user.id, &user.password_hash, hash)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(error) => Err(error.to_string()),
+        };
+        match result {
+            Ok(true) => {
+                log::info!(target: "latchkey::security", "password hash upgraded for user {}", user.id);
+            }
+            Ok(false) => {}
+            Err(error) => log::warn!("password hash upgrade failed: {error}"),
+        }
     }
 
     /// Validates and creates an account. Does not log in.
@@ -90,12 +147,14 @@ impl Auth {
     /// infrastructure failure.
     pub async fn register(&self, form: Registration<'_>) -> Result<User, AccountError> {
         let email = normalize_email(form.email).map_err(AccountError::Invalid)?;
-        check_password(form.password).map_err(AccountError::Invalid)?;
+        self.policy
+            .check(form.password, &email)
+            .map_err(AccountError::WeakPassword)?;
         let first_name = optional_name(form.first_name).map_err(AccountError::Invalid)?;
         let last_name = optional_name(form.last_name).map_err(AccountError::Invalid)?;
         let password_hash = self
             .hasher
-            .hash(form.password.to_owned())
+            .hash(policy::normalize(form.password))
             .await
             .map_err(AppError::internal)?;
         let new_user = NewUser {
@@ -152,22 +211,38 @@ impl Auth {
         user_agent: Option<&str>,
     ) -> Result<(), AccountError> {
         let verified = self
-            .hasher
-            .verify(
-                current_password.to_owned(),
-                Some(user.password_hash.clone()),
-            )
-            .await
-            .map_err(AppError::internal)?;
+            .verify_password(current_password, Some(user.password_hash.clone()))
+            .await?;
         if !verified {
             return Err(AccountError::Invalid(
                 "Your current password is not correct.",
             ));
         }
-        check_password(new_password).map_err(AccountError::Invalid)?;
+        let (updated, _) = self.set_new_password(user, new_password).await?;
+        self.log_in(jar, settings, &updated, user_agent).await?;
+        tracing::info!(target: SECURITY, event = "password_changed", user_id = %user.id, "password changed; every other session ended");
+        Ok(())
+    }
+
+    /// Sets a new password under the policy and ends every session of the user: the new
+    /// auth epoch alone refuses them on their next request, and deleting them makes them
+    /// vanish from session lists at once. Shared by the password page and the admin CLI.
+    /// Returns the updated user and how many sessions ended.
+    ///
+    /// # Errors
+    /// [`AccountError::WeakPassword`] with the policy's reason, or an infrastructure
+    /// failure.
+    pub async fn set_new_password(
+        &self,
+        user: &User,
+        new_password: &str,
+    ) -> Result<(User, u64), AccountError> {
+        self.policy
+            .check(new_password, &user.email)
+            .map_err(AccountError::WeakPassword)?;
         let hash = self
             .hasher
-            .hash(new_password.to_owned())
+            .hash(policy::normalize(new_password))
             .await
             .map_err(AppError::internal)?;
         let updated = self
@@ -176,13 +251,12 @@ impl Auth {
             .await
             .map_err(AppError::from)?
             .ok_or_else(|| AppError::refused(rocket::http::Status::NotFound, "Not found"))?;
-        self.sessions
+        let ended = self
+            .sessions
             .end_all_for_user(user.id)
             .await
             .map_err(AppError::from)?;
-        self.log_in(jar, settings, &updated, user_agent).await?;
-        tracing::info!(target: SECURITY, event = "password_changed", user_id = %user.id, "password changed; every other session ended");
-        Ok(())
+        Ok((updated, ended))
     }
 
     /// Ends the session server-side and tells the browser to drop the cookie.

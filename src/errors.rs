@@ -23,6 +23,10 @@ pub enum AppError {
         status: Status,
         message: Cow<'static, str>,
     },
+    /// Too many attempts (login throttling, OWASP Authentication Cheat Sheet): 429 with
+    /// `Retry-After` (RFC 6585 §4), JSON `{"error": "Too many requests"}` under `/api`.
+    #[error("Too many attempts. Please wait {} and try again.", wait_text(*retry_after))]
+    Throttled { retry_after: u64 },
     /// A backing service (database, session store) is down or too slow: retryable.
     #[error("{what} is unavailable right now. Please try again in a moment.")]
     Unavailable {
@@ -54,6 +58,7 @@ impl AppError {
         match self {
             Self::CsrfRejected => Status::Forbidden,
             Self::Refused { status, .. } => *status,
+            Self::Throttled { .. } => Status::TooManyRequests,
             Self::Unavailable { .. } => Status::ServiceUnavailable,
             Self::Internal(_) => Status::InternalServerError,
         }
@@ -69,8 +74,17 @@ impl AppError {
                 event = "csrf_rejected",
                 "CSRF token rejected"
             ),
-            Self::Refused { .. } => {}
+            Self::Refused { .. } | Self::Throttled { .. } => {}
         }
+    }
+}
+
+/// "40 seconds", "3 minutes": how long a throttled person should wait.
+fn wait_text(seconds: u64) -> String {
+    match seconds {
+        0..=1 => "a second".to_owned(),
+        2..=90 => format!("{seconds} seconds"),
+        _ => format!("{} minutes", seconds.div_ceil(60)),
     }
 }
 
@@ -95,6 +109,12 @@ pub fn is_api_request(request: &Request<'_>) -> bool {
 impl<'r> Responder<'r, 'static> for AppError {
     fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
         self.log();
+        if let Self::Throttled { retry_after } = self {
+            request.local_cache(|| crate::throttle::RetryAfter(retry_after));
+            if is_api_request(request) {
+                return error_response(self.status(), "Too many requests", request);
+            }
+        }
         error_response(self.status(), &self.to_string(), request)
     }
 }
@@ -123,5 +143,11 @@ pub fn error_response(
         (ContentType::HTML, page).respond_to(request)?
     };
     response.set_status(status);
+    if status == Status::TooManyRequests {
+        let wait = request.local_cache(crate::throttle::RetryAfter::default).0;
+        if wait > 0 {
+            response.set_raw_header("Retry-After", wait.to_string());
+        }
+    }
     Ok(response)
 }

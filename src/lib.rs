@@ -19,6 +19,7 @@ pub mod routes;
 mod secret_key;
 pub mod sessions;
 pub mod telemetry;
+pub mod throttle;
 pub mod users;
 
 use std::sync::Arc;
@@ -123,11 +124,18 @@ pub async fn services(
         Some(store) => store,
         None => backends::open_session_store(&settings, clock.clone()).await?,
     };
+    let policy_settings = password_policy(figment).await?;
+    let policy = rocket::tokio::task::spawn_blocking(move || {
+        users::policy::PasswordPolicy::new(&policy_settings)
+    })
+    .await
+    .map_err(|error| format!("building the password policy failed: {error}"))??;
     let auth = Auth {
         users: Arc::new(CachedUserRepo::new(users, clock.clone())),
         sessions: Sessions::new(store, clock.clone(), &settings),
         hasher,
         clock,
+        policy,
     };
     Ok(Services { settings, auth })
 }
@@ -138,16 +146,43 @@ async fn set_up(
     clock: Arc<dyn Clock>,
     given_store: Option<Arc<dyn SessionStore>>,
 ) -> Result<Rocket<Build>, Rocket<Build>> {
-    let Services { settings, auth } = match services(rocket.figment(), clock, given_store).await {
-        Ok(services) => services,
-        Err(message) => return startup_failure(rocket, message),
-    };
+    let Services { settings, auth } =
+        match services(rocket.figment(), clock.clone(), given_store).await {
+            Ok(services) => services,
+            Err(message) => return startup_failure(rocket, message),
+        };
     let rocket = match secret_key::ensure(rocket.figment(), &settings.data_dir) {
         Ok(Some(figment)) => rocket.configure(figment),
         Ok(None) => rocket,
         Err(error) => return startup_failure(rocket, error),
     };
-    Ok(rocket.manage(settings).manage(auth))
+    let throttle = match throttle_from(&rocket, &settings, clock).await {
+        Ok(throttle) => throttle,
+        Err(message) => return startup_failure(rocket, message),
+    };
+    Ok(rocket.manage(settings).manage(auth).manage(throttle))
+}
+
+/// The password policy; its blocklist set is built on the blocking pool.
+async fn password_policy(figment: &Figment) -> Result<users::policy::PolicySettings, String> {
+    figment
+        .extract()
+        .map_err(|error| format!("invalid configuration: {error}"))
+}
+
+/// Login and signup throttling, its counters next to the sessions (see `throttle`).
+async fn throttle_from(
+    rocket: &Rocket<Build>,
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+) -> Result<throttle::Throttle, String> {
+    let limits: throttle::ThrottleSettings = rocket
+        .figment()
+        .extract()
+        .map_err(|error| format!("invalid configuration: {error}"))?;
+    limits.validate()?;
+    let store = throttle::open(settings).await?;
+    throttle::Throttle::new(store, clock, limits)
 }
 
 /// Expired sessions are refused on sight; this removes the ones nobody comes back for,

@@ -9,7 +9,7 @@ use serde_json::json;
 
 /// A password with colons: the header is split at the first one only.
 const COLON_USER: &str = "colon@hbtn.io";
-const COLON_PASSWORD: &str = "pass:word:with:colons";
+const COLON_PASSWORD: &str = "pass:word:with:three:parts";
 
 async fn basic_app() -> TestApp {
     app("basic_auth")
@@ -279,7 +279,7 @@ async fn create_user_with_valid_credentials_answers_201() {
     let response = app
         .basic(app.client.post("/api/v1/users"), BOB, BOB_PASSWORD)
         .header(ContentType::JSON)
-        .body(json!({ "email": "carol@hbtn.io", "password": "c4rolPassword" }).to_string())
+        .body(json!({ "email": "carol@hbtn.io", "password": "c4rolPassword-2024" }).to_string())
         .dispatch()
         .await;
 

@@ -164,7 +164,7 @@ async fn odd_content_type_on_create_user_is_a_4xx_json_error() {
             .cookie(cookie.clone())
             .body(form(&[
                 ("email", "carol@hbtn.io"),
-                ("password", "c4rolPassword"),
+                ("password", "c4rolPassword-2024"),
             ]))
             .dispatch()
             .await;
@@ -184,7 +184,7 @@ async fn multipart_on_create_user_is_a_4xx_json_error() {
         .cookie(cookie)
         .body(multipart(&[
             ("email", "carol@hbtn.io"),
-            ("password", "c4rolPassword"),
+            ("password", "c4rolPassword-2024"),
         ]))
         .dispatch()
         .await;
@@ -324,7 +324,7 @@ async fn wrong_json_types_on_create_are_a_4xx_json_error() {
     let response = app
         .create_user(
             &cookie,
-            &json!({ "email": 42, "password": ["c4rolPassword"], "first_name": {} }),
+            &json!({ "email": 42, "password": ["c4rolPassword-2024"], "first_name": {} }),
         )
         .await;
 
@@ -390,7 +390,7 @@ async fn a_cross_site_post_to_create_user_is_403() {
         .header(ContentType::JSON)
         .header(Header::new("Sec-Fetch-Site", "cross-site"))
         .cookie(cookie)
-        .body(json!({ "email": "carol@hbtn.io", "password": "c4rolPassword" }).to_string())
+        .body(json!({ "email": "carol@hbtn.io", "password": "c4rolPassword-2024" }).to_string())
         .dispatch()
         .await;
 

@@ -170,7 +170,7 @@ async fn create_answers_201_with_exactly_the_course_user_json() {
     let response = app
         .create_user(
             &cookie,
-            &json!({ "email": CAROL, "password": "c4rolPassword" }),
+            &json!({ "email": CAROL, "password": "c4rolPassword-2024" }),
         )
         .await;
 
@@ -190,7 +190,7 @@ async fn create_keeps_first_and_last_name() {
             &cookie,
             &json!({
                 "email": CAROL,
-                "password": "c4rolPassword",
+                "password": "c4rolPassword-2024",
                 "first_name": "Carol",
                 "last_name": "Danvers",
             }),
@@ -209,7 +209,7 @@ async fn created_user_can_be_fetched_by_id() {
     let created = app
         .create_user(
             &cookie,
-            &json!({ "email": CAROL, "password": "c4rolPassword" }),
+            &json!({ "email": CAROL, "password": "c4rolPassword-2024" }),
         )
         .await;
     let (_, created) = json_body(created).await;
@@ -228,12 +228,12 @@ async fn created_user_can_log_in() {
     let created = app
         .create_user(
             &cookie,
-            &json!({ "email": CAROL, "password": "c4rolPassword" }),
+            &json!({ "email": CAROL, "password": "c4rolPassword-2024" }),
         )
         .await;
     assert_eq!(created.status(), Status::Created);
 
-    let response = app.login_response(CAROL, "c4rolPassword").await;
+    let response = app.login_response(CAROL, "c4rolPassword-2024").await;
 
     assert_eq!(response.status(), Status::Ok);
 }
@@ -247,7 +247,7 @@ async fn create_with_trailing_slash_answers_201() {
         .post("/api/v1/users/")
         .header(ContentType::JSON)
         .cookie(cookie)
-        .body(json!({ "email": CAROL, "password": "c4rolPassword" }).to_string())
+        .body(json!({ "email": CAROL, "password": "c4rolPassword-2024" }).to_string())
         .dispatch()
         .await;
 
@@ -313,7 +313,7 @@ async fn create_without_email_is_email_missing() {
     let (app, cookie) = logged_in().await;
 
     let response = app
-        .create_user(&cookie, &json!({ "password": "c4rolPassword" }))
+        .create_user(&cookie, &json!({ "password": "c4rolPassword-2024" }))
         .await;
 
     assert_json_error(response, Status::BadRequest, "email missing").await;
@@ -326,7 +326,7 @@ async fn create_with_empty_email_is_email_missing() {
     let response = app
         .create_user(
             &cookie,
-            &json!({ "email": "", "password": "c4rolPassword" }),
+            &json!({ "email": "", "password": "c4rolPassword-2024" }),
         )
         .await;
 
@@ -403,7 +403,7 @@ async fn create_with_a_too_short_password_is_cant_create_user() {
 async fn create_with_a_body_over_the_json_limit_is_413_json() {
     let (app, cookie) = logged_in().await;
     let padding = "x".repeat(70 * 1024);
-    let body = json!({ "email": CAROL, "password": "c4rolPassword", "first_name": padding });
+    let body = json!({ "email": CAROL, "password": "c4rolPassword-2024", "first_name": padding });
 
     let response = app.create_user(&cookie, &body).await;
 
@@ -419,7 +419,7 @@ async fn create_without_credentials_is_401() {
         .client
         .post("/api/v1/users")
         .header(ContentType::JSON)
-        .body(json!({ "email": CAROL, "password": "c4rolPassword" }).to_string())
+        .body(json!({ "email": CAROL, "password": "c4rolPassword-2024" }).to_string())
         .dispatch()
         .await;
 
@@ -591,7 +591,7 @@ async fn timestamps_are_utc() {
     let response = app
         .create_user(
             &cookie,
-            &json!({ "email": CAROL, "password": "c4rolPassword" }),
+            &json!({ "email": CAROL, "password": "c4rolPassword-2024" }),
         )
         .await;
 

@@ -181,7 +181,7 @@ fn users_add_list_set_password_and_delete() {
 
     assert!(assert_ok(&added).contains("created user"));
     assert!(assert_fails(&again, 1).contains("exists already"));
-    assert!(assert_fails(&short, 1).contains("at least 8 characters"));
+    assert!(assert_fails(&short, 1).contains("at least 15 characters"));
     assert!(assert_fails(&empty, 1).contains("no password on stdin"));
     let listed = assert_ok(&listed);
     assert!(listed.contains("ann@example.com"), "{listed}");

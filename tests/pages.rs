@@ -94,9 +94,9 @@ async fn signup_with_an_invalid_email_is_refused_with_422_and_keeps_the_email() 
 }
 
 #[rocket::async_test]
-async fn signup_with_a_password_under_8_characters_is_refused_with_422() {
-    let form = Signup::new("alice@example.com", "seven77");
-    assert_signup_refused(form, Status::UnprocessableEntity, "at least 8 characters").await;
+async fn signup_with_a_password_under_15_characters_is_refused_with_422() {
+    let form = Signup::new("alice@example.com", "fourteen chars");
+    assert_signup_refused(form, Status::UnprocessableEntity, "at least 15 characters").await;
 }
 
 #[rocket::async_test]

@@ -7,7 +7,7 @@ use common::*;
 use rocket::http::Status;
 
 const ALICE: &str = "alice@example.com";
-const NEW_PASSWORD: &str = "a brand new passphrase for alice";
+const NEW_PASSWORD: &str = "a brand new passphrase for her";
 
 struct Change<'a> {
     current: &'a str,
@@ -148,7 +148,7 @@ async fn a_too_short_new_password_is_refused_and_changes_nothing() {
 
     let reply = change_password(&browser, &Change::to("short7!")).await;
 
-    assert_rejected(&reply, "8");
+    assert_rejected(&reply, "15");
     assert!(other.is_logged_in().await);
     assert!(can_log_in(&app, PASSWORD).await);
     assert!(!can_log_in(&app, "short7!").await);
@@ -167,14 +167,14 @@ async fn a_too_long_new_password_is_refused() {
 }
 
 #[rocket::async_test]
-async fn eight_characters_are_enough() {
+async fn fifteen_characters_are_enough() {
     let app = spawn_app().await;
     let browser = app.logged_in_browser(ALICE).await;
 
-    let reply = change_password(&browser, &Change::to("8 chars!")).await;
+    let reply = change_password(&browser, &Change::to("fifteen chars!!")).await;
 
     assert_redirect_to(&reply, "/profile");
-    assert!(can_log_in(&app, "8 chars!").await);
+    assert!(can_log_in(&app, "fifteen chars!!").await);
 }
 
 #[rocket::async_test]

@@ -102,6 +102,87 @@ async fn touch_never_recreates_a_deleted_record(fx: &Fixture) {
         .is_empty());
 }
 
+/// CVE-2025-46336 (Rack session pool): requests still in flight when the session is
+/// logged out or rotated must not bring it back. Many tasks touch the key while another
+/// deletes it; once the delete has happened, the key stays absent whatever order the
+/// writes land in.
+async fn racing_touches_never_resurrect_a_deleted_record(fx: &Fixture) {
+    for _round in 0..5 {
+        let key = new_key();
+        let record = record_at(now(fx), Uuid::new_v4());
+        fx.store.create(key, record.clone()).await.unwrap();
+        let barrier = Arc::new(rocket::tokio::sync::Barrier::new(41));
+        let touches: Vec<_> = (0..40)
+            .map(|i| {
+                let (store, barrier) = (fx.store.clone(), barrier.clone());
+                let at = record.last_seen + Duration::seconds(i);
+                rocket::tokio::spawn(async move {
+                    barrier.wait().await;
+                    for _ in 0..5 {
+                        store
+                            .touch(&key, at, at + Duration::minutes(30))
+                            .await
+                            .unwrap();
+                        rocket::tokio::task::yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        let deleter = {
+            let (store, barrier) = (fx.store.clone(), barrier.clone());
+            rocket::tokio::spawn(async move {
+                barrier.wait().await;
+                store.delete(&key).await.unwrap()
+            })
+        };
+        assert!(deleter.await.unwrap(), "the delete found the record");
+        for task in touches {
+            task.await.unwrap();
+        }
+
+        assert_eq!(fx.store.get(&key).await.unwrap(), None);
+        assert!(fx
+            .store
+            .list_for_user(record.user_id)
+            .await
+            .unwrap()
+            .is_empty());
+    }
+}
+
+/// The same through rotation: `Sessions::start` with the old id (a new login in this
+/// browser) deletes the old record while late touches of it are still arriving.
+async fn racing_touches_never_resurrect_a_rotated_record(fx: &Fixture) {
+    let sessions = fx.sessions();
+    let user = Uuid::new_v4();
+    let (old, record) = sessions.start(user, 0, None, None).await.unwrap();
+    let key = old.key();
+    let touches: Vec<_> = (0..40)
+        .map(|i| {
+            let store = fx.store.clone();
+            let at = record.last_seen + Duration::seconds(i);
+            rocket::tokio::spawn(async move {
+                for _ in 0..5 {
+                    store
+                        .touch(&key, at, at + Duration::minutes(30))
+                        .await
+                        .unwrap();
+                    rocket::tokio::task::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    let (new, _) = sessions.start(user, 0, None, Some(&old)).await.unwrap();
+    for task in touches {
+        task.await.unwrap();
+    }
+
+    assert_eq!(fx.store.get(&key).await.unwrap(), None);
+    let listed = fx.store.list_for_user(user).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].0, new.key());
+}
+
 async fn idle_sessions_end_and_activity_extends_them(fx: &Fixture) {
     let sessions = fx.sessions();
     let (active, _) = sessions.start(Uuid::new_v4(), 0, None, None).await.unwrap();
@@ -324,6 +405,8 @@ macro_rules! conformance {
                 get_returns_the_record_or_none,
                 touch_updates_an_existing_record,
                 touch_never_recreates_a_deleted_record,
+                racing_touches_never_resurrect_a_deleted_record,
+                racing_touches_never_resurrect_a_rotated_record,
                 idle_sessions_end_and_activity_extends_them,
                 idle_deadline_is_exact,
                 absolute_deadline_ends_even_active_sessions,

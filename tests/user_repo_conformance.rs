@@ -229,6 +229,40 @@ async fn set_password_replaces_the_hash_and_bumps_the_epoch(repo: &dyn UserRepo)
     assert!(missing.is_none());
 }
 
+async fn upgrade_password_hash_keeps_the_epoch_and_needs_the_old_hash(repo: &dyn UserRepo) {
+    let created = repo
+        .insert(new_user("lee@example.com"), a_time())
+        .await
+        .unwrap();
+    let old = created.password_hash.clone();
+    let stronger = PasswordHash("$argon2id$stronger".into());
+
+    assert!(repo
+        .upgrade_password_hash(created.id, &old, stronger.clone())
+        .await
+        .unwrap());
+
+    let stored = repo.by_id(created.id).await.unwrap().unwrap();
+    assert_eq!(stored.password_hash, stronger);
+    assert_eq!(
+        stored.auth_epoch, created.auth_epoch,
+        "sessions must survive"
+    );
+    // A stale upgrade (the password changed meanwhile) changes nothing.
+    assert!(!repo
+        .upgrade_password_hash(created.id, &old, PasswordHash("$argon2id$stale".into()))
+        .await
+        .unwrap());
+    assert_eq!(
+        repo.by_id(created.id).await.unwrap().unwrap().password_hash,
+        stronger
+    );
+    assert!(!repo
+        .upgrade_password_hash(uuid::Uuid::new_v4(), &old, stronger)
+        .await
+        .unwrap());
+}
+
 macro_rules! conformance {
     ($backend:ident: $($check:ident),* $(,)?) => {
         mod $backend {
@@ -256,6 +290,7 @@ macro_rules! all_checks {
             update_names_changes_only_what_is_given,
             delete_removes_the_user,
             set_password_replaces_the_hash_and_bumps_the_epoch,
+            upgrade_password_hash_keeps_the_epoch_and_needs_the_old_hash,
         );
     };
 }

@@ -5,7 +5,7 @@ use uuid::Uuid;
 use super::input::read_password;
 use super::{block_on, load_services, utc, Failure, UsersCommand};
 use crate::auth::{AccountError, Auth, Registration};
-use crate::users::validate::{check_password, normalize_email};
+use crate::users::validate::normalize_email;
 use crate::users::User;
 
 /// Runs `latchkey users ...`; the password is read before any async work starts.
@@ -78,6 +78,7 @@ async fn add(
             email.trim().to_lowercase()
         ))),
         Err(AccountError::Invalid(reason)) => Err(Failure(reason.to_owned())),
+        Err(AccountError::WeakPassword(reason)) => Err(Failure(reason)),
         Err(AccountError::App(error)) => Err(Failure(crate::errors::error_chain(&error))),
     }
 }
@@ -134,25 +135,11 @@ async fn delete(auth: &Auth, who: &str) -> Result<(), Failure> {
 
 async fn set_password(auth: &Auth, who: &str, password: &str) -> Result<(), Failure> {
     let user = find_user(auth, who).await?;
-    check_password(password).map_err(Failure::from)?;
-    let hash = auth
-        .hasher
-        .hash(password.to_owned())
-        .await
-        .map_err(|error| Failure(error.to_string()))?;
-    // The new auth epoch alone ends every older session on its next request; deleting
-    // them as well makes them disappear from session lists at once.
-    let updated = auth
-        .users
-        .set_password(user.id, hash, auth.clock.now())
-        .await
-        .map_err(|error| Failure(crate::errors::error_chain(&error)))?
-        .ok_or_else(|| Failure(format!("no user {who:?}")))?;
-    let ended = auth
-        .sessions
-        .end_all_for_user(updated.id)
-        .await
-        .map_err(|error| Failure(crate::errors::error_chain(&error)))?;
+    let (updated, ended) = match auth.set_new_password(&user, password).await {
+        Ok(done) => done,
+        Err(AccountError::App(error)) => return Err(Failure(crate::errors::error_chain(&error))),
+        Err(refused) => return Err(Failure(refused.to_string())),
+    };
     crate::telemetry::security_event("password_changed", updated.id, "password set by an admin");
     println!(
         "password changed for {}; ended {ended} session(s)",

@@ -17,6 +17,7 @@ use crate::csrf::{self, AnonCsrf};
 use crate::errors::AppError;
 use crate::guards::{CurrentUser, MaybeUser, UserAgent};
 use crate::sessions::{SessionKey, SessionRecord};
+use crate::throttle::Gate;
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -145,8 +146,10 @@ async fn signup(
     settings: &State<Settings>,
     jar: &CookieJar<'_>,
     user_agent: UserAgent,
+    gate: Gate<'_>,
 ) -> Result<Page, AppError> {
     csrf.verify(form.csrf_token.as_deref())?;
+    gate.check_signup().await?;
     let password = form.password.as_deref().unwrap_or_default();
     if form.password_confirmation.as_deref().unwrap_or_default() != password {
         let page = signup_page(&csrf, Some(&form), Some("The passwords do not match."));
@@ -227,6 +230,7 @@ async fn login(
     settings: &State<Settings>,
     jar: &CookieJar<'_>,
     user_agent: UserAgent,
+    gate: Gate<'_>,
 ) -> Result<Page, AppError> {
     csrf.verify(form.csrf_token.as_deref())?;
     let email = form.email.as_deref().unwrap_or_default();
@@ -242,7 +246,7 @@ async fn login(
         );
         return Ok(Page::WithStatus((Status::UnprocessableEntity, page)));
     }
-    match auth.check_credentials(email, password).await? {
+    match gate.check_login(auth, email, password).await? {
         CredentialCheck::Valid(user) => {
             auth.log_in(jar, settings, &user, user_agent.0.as_deref())
                 .await?;

@@ -132,6 +132,17 @@ impl UserRepo for CachedUserRepo {
         self.invalidate(id);
         result
     }
+
+    async fn upgrade_password_hash(
+        &self,
+        id: Uuid,
+        old: &PasswordHash,
+        new: PasswordHash,
+    ) -> Result<bool, RepoError> {
+        let result = self.inner.upgrade_password_hash(id, old, new).await;
+        self.invalidate(id);
+        result
+    }
 }
 
 #[cfg(test)]
@@ -195,6 +206,14 @@ mod tests {
                 user.first_name = first;
             }
             Ok(user.clone())
+        }
+        async fn upgrade_password_hash(
+            &self,
+            _: Uuid,
+            _: &PasswordHash,
+            _: PasswordHash,
+        ) -> Result<bool, RepoError> {
+            unimplemented!()
         }
         async fn delete(&self, _: Uuid) -> Result<bool, RepoError> {
             Ok(self.user.lock().take().is_some())

@@ -3,6 +3,7 @@
 
 mod cache;
 mod password;
+pub mod policy;
 mod postgres;
 mod sqlite;
 pub mod validate;
@@ -119,6 +120,17 @@ pub trait UserRepo: Send + Sync + 'static {
     ) -> Result<Option<User>, RepoError>;
     /// Returns whether a user was deleted.
     async fn delete(&self, id: Uuid) -> Result<bool, RepoError>;
+    /// Replaces the hash with a stronger one of the same password (argon2 parameters
+    /// raised since it was made), only while the stored hash is still `old`, and WITHOUT
+    /// bumping the auth epoch: the password did not change, so no session should end
+    /// (OWASP Password Storage Cheat Sheet, "Upgrading the work factor"). Returns whether
+    /// it replaced it; `false` when the user is gone or the password changed meanwhile.
+    async fn upgrade_password_hash(
+        &self,
+        id: Uuid,
+        old: &PasswordHash,
+        new: PasswordHash,
+    ) -> Result<bool, RepoError>;
     /// Replaces the password hash and bumps the auth epoch, which ends every session
     /// created before (OWASP ASVS 3.3.3). Returns the updated user, or `None`.
     async fn set_password(

@@ -7,6 +7,7 @@
 //! default), run on the blocking pool, and borrow their memory from a pool of exactly
 //! `permits` buffers.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use argon2::password_hash::rand_core::OsRng;
@@ -42,6 +43,9 @@ struct Inner {
     permits: Semaphore,
     permit_count: usize,
     memory: Mutex<Vec<Vec<Block>>>,
+    /// argon2 computations run so far (hashes and verifications), so operators and tests
+    /// can see that a throttled login never reached the hasher.
+    runs: AtomicU64,
     /// A hash of a random password with the configured parameters. Verifying against it
     /// when an email is unknown makes "no such user" cost as much as "wrong password"
     /// (OWASP Authentication Cheat Sheet: no account enumeration through timing).
@@ -65,6 +69,7 @@ impl PasswordHasher {
             permits: Semaphore::new(permit_count),
             permit_count,
             memory: Mutex::new(Vec::new()),
+            runs: AtomicU64::new(0),
             dummy: PasswordHash(String::new()),
         };
         // Startup work, but still ~20 ms of CPU: keep it off the async worker too.
@@ -115,6 +120,28 @@ impl PasswordHasher {
             Ok(matches && user_exists)
         })
         .await?
+    }
+
+    /// Whether `stored` was made with weaker argon2id parameters than the configured
+    /// ones (or is not argon2id at all), so it should be re-hashed at the next
+    /// successful login (OWASP Password Storage Cheat Sheet, "Upgrading the work factor").
+    pub fn needs_upgrade(&self, stored: &PasswordHash) -> bool {
+        let Ok(phc) = argon2::PasswordHash::new(&stored.0) else {
+            return false;
+        };
+        let Ok(params) = Params::try_from(&phc) else {
+            return false;
+        };
+        let want = &self.inner.params;
+        phc.algorithm != argon2::ARGON2ID_IDENT
+            || params.m_cost() < want.m_cost()
+            || params.t_cost() < want.t_cost()
+            || params.p_cost() < want.p_cost()
+    }
+
+    /// How many argon2 computations (hashes and verifications) have run since start-up.
+    pub fn runs(&self) -> u64 {
+        self.inner.runs.load(Ordering::Relaxed)
     }
 
     /// How many hashes may run at once.
@@ -173,6 +200,7 @@ impl Inner {
         salt: &[u8],
         out: &mut [u8],
     ) -> Result<(), HashError> {
+        self.runs.fetch_add(1, Ordering::Relaxed);
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
         let blocks_needed = params.block_count();
         let pooled = self.memory.lock().pop();

@@ -237,6 +237,23 @@ impl UserRepo for PostgresUserRepo {
         row.as_ref().map(user_from_row).transpose()
     }
 
+    async fn upgrade_password_hash(
+        &self,
+        id: Uuid,
+        old: &PasswordHash,
+        new: PasswordHash,
+    ) -> Result<bool, RepoError> {
+        let result = bounded(
+            sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1 AND password_hash = $3")
+                .bind(id)
+                .bind(&new.0)
+                .bind(&old.0)
+                .execute(&self.pool),
+        )
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
     async fn delete(&self, id: Uuid) -> Result<bool, RepoError> {
         let result = bounded(
             sqlx::query("DELETE FROM users WHERE id = $1")

@@ -212,6 +212,23 @@ impl UserRepo for SqliteUserRepo {
         self.by_id(id).await
     }
 
+    async fn upgrade_password_hash(
+        &self,
+        id: Uuid,
+        old: &PasswordHash,
+        new: PasswordHash,
+    ) -> Result<bool, RepoError> {
+        let result =
+            sqlx::query("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?")
+                .bind(&new.0)
+                .bind(id.to_string())
+                .bind(&old.0)
+                .execute(&self.pool)
+                .await
+                .map_err(unavailable)?;
+        Ok(result.rows_affected() == 1)
+    }
+
     async fn delete(&self, id: Uuid) -> Result<bool, RepoError> {
         let result = sqlx::query("DELETE FROM users WHERE id = ?")
             .bind(id.to_string())

@@ -1,7 +1,9 @@
 //! Input rules for accounts, shared by the pages and the API.
 
-/// NIST SP 800-63B: at least 8 characters, no composition rules. The upper bound keeps a
-/// megabyte "password" from ever reaching the hasher.
+/// The outer bounds any password must be within (NIST SP 800-63B: never fewer than 8
+/// characters, no composition rules). The upper bound keeps a megabyte "password" from
+/// ever reaching the hasher. New passwords must also pass the configured
+/// [`super::policy::PasswordPolicy`] (15 characters by default).
 pub const PASSWORD_MIN_CHARS: usize = 8;
 pub const PASSWORD_MAX_CHARS: usize = 128;
 /// RFC 5321 path limit.

@@ -8,7 +8,9 @@ use rocket::request::{FromRequest, Outcome, Request};
 
 use crate::auth::{Auth, CredentialCheck};
 use crate::config::{AuthType, Settings};
+use crate::errors::AppError;
 use crate::guards::current_session;
+use crate::throttle::{ClientAddr, RetryAfter, Throttle};
 use crate::users::User;
 
 /// Paths that need no authentication, matched exactly: the `TrailingSlash` fairing has
@@ -67,9 +69,18 @@ async fn decide(request: &Request<'_>) -> Result<Option<User>, Status> {
             let (email, password) = authorization
                 .and_then(parse_basic)
                 .ok_or(Status::Forbidden)?;
-            match auth.check_credentials(&email, &password).await {
+            let Some(throttle) = rocket.state::<Throttle>() else {
+                return Err(Status::InternalServerError);
+            };
+            let client = ClientAddr::of(request, throttle.trusted());
+            match throttle.check_login(auth, &client, &email, &password).await {
                 Ok(CredentialCheck::Valid(user)) => Ok(Some(user)),
                 Ok(_) => Err(Status::Forbidden),
+                Err(AppError::Throttled { retry_after }) => {
+                    // The 429 catcher answers; this gives it the `Retry-After` value.
+                    request.local_cache(|| RetryAfter(retry_after));
+                    Err(Status::TooManyRequests)
+                }
                 Err(error) => Err(error.status()),
             }
         }

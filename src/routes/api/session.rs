@@ -13,6 +13,7 @@ use crate::config::{AuthType, Settings};
 use crate::errors::AppError;
 use crate::guards::UserAgent;
 use crate::sessions::cookie;
+use crate::throttle::Gate;
 
 /// Only form fields count (urlencoded or multipart); a JSON body or the query string
 /// leaves them missing, as in the course.
@@ -39,13 +40,14 @@ pub async fn login(
     settings: &State<Settings>,
     jar: &CookieJar<'_>,
     user_agent: UserAgent,
+    gate: Gate<'_>,
 ) -> Result<Json<Value>, AppError> {
     sessions_disabled(settings)?;
     let present = |field: &Option<String>| field.clone().filter(|v| !v.is_empty());
     let email = present(&form.email).ok_or_else(|| AppError::bad_request("email missing"))?;
     let password =
         present(&form.password).ok_or_else(|| AppError::bad_request("password missing"))?;
-    let user = match auth.check_credentials(&email, &password).await? {
+    let user = match gate.check_login(auth, &email, &password).await? {
         CredentialCheck::Valid(user) => user,
         failure => {
             tracing::warn!(target: crate::telemetry::SECURITY, event = "login_failed", via = "api", "login failed");

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::{user_json, ApiCaller};
 use crate::auth::{AccountError, Auth, Registration};
 use crate::errors::AppError;
+use crate::throttle::Gate;
 use crate::users::validate::optional_name;
 use crate::users::{NameChange, User};
 
@@ -81,7 +82,9 @@ pub async fn create(
     limits: &Limits,
     data: Data<'_>,
     auth: &State<Auth>,
+    gate: Gate<'_>,
 ) -> Result<(Status, Json<Value>), AppError> {
+    gate.check_signup().await?;
     let body = json_object(limits, data).await?;
     let text = |key: &str| {
         body.get(key)
