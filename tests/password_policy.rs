@@ -241,3 +241,16 @@ async fn a_weaker_hash_is_upgraded_at_login_without_ending_the_session() {
         "/profile",
     );
 }
+
+#[rocket::async_test]
+async fn the_signup_form_states_the_configured_minimum() {
+    let app = TestApp::builder()
+        .setting("password_min_length", 20)
+        .spawn()
+        .await;
+
+    let reply = app.browser().get("/signup").await;
+
+    assert!(reply.body.contains("At least 20 characters"), "{}", reply.body);
+    assert!(reply.body.contains(r#"minlength="20""#), "{}", reply.body);
+}

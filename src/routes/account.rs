@@ -136,13 +136,14 @@ async fn revoke_others(
     Ok(Flash::success(Redirect::to("/sessions"), message))
 }
 
-fn password_page(current: &CurrentUser, error: Option<&str>) -> Template {
-    render("password", Some(current), None, json!({ "error": error }))
+fn password_page(auth: &Auth, current: &CurrentUser, error: Option<&str>) -> Template {
+    let context = json!({ "error": error, "password_min": auth.policy.min_chars() });
+    render("password", Some(current), None, context)
 }
 
 #[get("/password")]
-fn password_form(current: CurrentUser) -> Template {
-    password_page(&current, None)
+fn password_form(current: CurrentUser, auth: &State<Auth>) -> Template {
+    password_page(auth, &current, None)
 }
 
 #[get("/password", rank = 2)]
@@ -175,7 +176,7 @@ async fn change_password(
         .unwrap_or_default()
         != new_password
     {
-        let page = password_page(&current, Some("The new passwords do not match."));
+        let page = password_page(auth, &current, Some("The new passwords do not match."));
         return Ok(Page::WithStatus((Status::UnprocessableEntity, page)));
     }
     let outcome = auth
@@ -195,7 +196,7 @@ async fn change_password(
         ))),
         Err(AccountError::App(error)) => Err(error),
         Err(error) => {
-            let page = password_page(&current, Some(&error.to_string()));
+            let page = password_page(auth, &current, Some(&error.to_string()));
             Ok(Page::WithStatus((Status::UnprocessableEntity, page)))
         }
     }

@@ -114,13 +114,19 @@ pub struct SignupForm {
     csrf_token: Option<String>,
 }
 
-fn signup_page(csrf: &AnonCsrf, form: Option<&SignupForm>, error: Option<&str>) -> Template {
+fn signup_page(
+    auth: &Auth,
+    csrf: &AnonCsrf,
+    form: Option<&SignupForm>,
+    error: Option<&str>,
+) -> Template {
     render(
         "signup",
         None,
         None,
         json!({
             "csrf_token": csrf.token(),
+            "password_min": auth.policy.min_chars(),
             "error": error,
             // Typed values come back, passwords never do.
             "email": form.and_then(|f| f.email.as_deref()).unwrap_or_default(),
@@ -131,11 +137,11 @@ fn signup_page(csrf: &AnonCsrf, form: Option<&SignupForm>, error: Option<&str>) 
 }
 
 #[get("/signup")]
-fn signup_form(viewer: MaybeUser, csrf: AnonCsrf) -> Page {
+fn signup_form(viewer: MaybeUser, csrf: AnonCsrf, auth: &State<Auth>) -> Page {
     if viewer.0.is_some() {
         return Page::Redirect(Redirect::to("/profile"));
     }
-    Page::Ok(signup_page(&csrf, None, None))
+    Page::Ok(signup_page(auth, &csrf, None, None))
 }
 
 #[post("/signup", data = "<form>")]
@@ -152,7 +158,7 @@ async fn signup(
     gate.check_signup().await?;
     let password = form.password.as_deref().unwrap_or_default();
     if form.password_confirmation.as_deref().unwrap_or_default() != password {
-        let page = signup_page(&csrf, Some(&form), Some("The passwords do not match."));
+        let page = signup_page(auth, &csrf, Some(&form), Some("The passwords do not match."));
         return Ok(Page::WithStatus((Status::UnprocessableEntity, page)));
     }
     let registration = Registration {
@@ -169,7 +175,7 @@ async fn signup(
                 AccountError::EmailTaken => Status::Conflict,
                 _ => Status::UnprocessableEntity,
             };
-            let page = signup_page(&csrf, Some(&form), Some(&error.to_string()));
+            let page = signup_page(auth, &csrf, Some(&form), Some(&error.to_string()));
             return Ok(Page::WithStatus((status, page)));
         }
     };
