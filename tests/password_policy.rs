@@ -251,6 +251,10 @@ async fn the_signup_form_states_the_configured_minimum() {
 
     let reply = app.browser().get("/signup").await;
 
-    assert!(reply.body.contains("At least 20 characters"), "{}", reply.body);
+    assert!(
+        reply.body.contains("At least 20 characters"),
+        "{}",
+        reply.body
+    );
     assert!(reply.body.contains(r#"minlength="20""#), "{}", reply.body);
 }

@@ -158,7 +158,12 @@ async fn signup(
     gate.check_signup().await?;
     let password = form.password.as_deref().unwrap_or_default();
     if form.password_confirmation.as_deref().unwrap_or_default() != password {
-        let page = signup_page(auth, &csrf, Some(&form), Some("The passwords do not match."));
+        let page = signup_page(
+            auth,
+            &csrf,
+            Some(&form),
+            Some("The passwords do not match."),
+        );
         return Ok(Page::WithStatus((Status::UnprocessableEntity, page)));
     }
     let registration = Registration {
