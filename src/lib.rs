@@ -18,6 +18,7 @@ pub mod readiness;
 pub mod routes;
 mod secret_key;
 pub mod sessions;
+mod sqlite;
 pub mod telemetry;
 pub mod throttle;
 pub mod users;

@@ -9,12 +9,9 @@
 //! acknowledged login survives SIGKILL or a power cut.
 
 use std::path::Path;
-use std::time::Duration;
 
 use rocket::async_trait;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -38,21 +35,8 @@ impl SqliteSessionStore {
     /// # Errors
     /// When the file cannot be created or opened, or a migration fails.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
-        if let Some(dir) = path.parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(|e| StoreError::Unavailable(e.into()))?;
-            }
-        }
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
+        let options = SqliteConnectOptions::new().filename(path);
+        let pool = crate::sqlite::open_pool(options, SqliteSynchronous::Full, 8)
             .await
             .map_err(classify)?;
         sqlx::migrate!("migrations/sqlite_sessions")

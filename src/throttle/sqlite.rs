@@ -5,10 +5,9 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use rocket::async_trait;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
 use super::{Count, ThrottleStore};
@@ -43,23 +42,10 @@ impl SqliteThrottleStore {
     /// # Errors
     /// When the file cannot be created or opened.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
-        if let Some(dir) = path.parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(|e| StoreError::Unavailable(e.into()))?;
-            }
-        }
         // Counters need not survive a power cut (losing a few failures is harmless), so
         // NORMAL rather than FULL: WAL stays consistent, writes stay cheap.
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
+        let options = SqliteConnectOptions::new().filename(path);
+        let pool = crate::sqlite::open_pool(options, SqliteSynchronous::Normal, 4)
             .await
             .map_err(unavailable)?;
         sqlx::query(

@@ -2,10 +2,9 @@
 //! `synchronous = FULL` makes every acknowledged signup survive a crash or power cut.
 
 use std::str::FromStr;
-use std::time::Duration;
 
 use rocket::async_trait;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -27,20 +26,8 @@ impl SqliteUserRepo {
     pub async fn connect(url: &str) -> Result<Self, RepoError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(other)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
-        if let Some(dir) = options.get_filename().parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(|e| RepoError::Unavailable(e.into()))?;
-            }
-        }
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
+        let pool = crate::sqlite::open_pool(options, SqliteSynchronous::Full, 8)
             .await
             .map_err(unavailable)?;
         sqlx::migrate!("migrations/sqlite")
