@@ -10,7 +10,7 @@ use rocket::http::Status;
 use rocket::local::asynchronous::Client;
 
 use common_stores::proxy::{through, upstream_of, Mode, Proxy};
-use common_stores::web;
+use common_stores::web::{self, ProxiedRedisApp};
 use common_stores::PgSchema;
 
 async fn get(client: &Client, path: &str) -> (Status, String, Duration) {
@@ -39,45 +39,32 @@ async fn ready_with_sqlite_users_and_each_local_store() {
 
 #[rocket::async_test]
 async fn an_unreachable_redis_is_named_by_ready_and_recovers() {
-    let Some(redis_url) = common_stores::redis_url() else {
+    let Some(app) = ProxiedRedisApp::start().await else {
         return;
     };
-    let proxy = Proxy::start(upstream_of(&redis_url, 6379)).await;
-    let prefix = common_stores::unique_prefix();
-    let dir = tempfile::tempdir().unwrap();
-    let proxied = through(&redis_url, proxy.addr);
-    let figment = web::figment(
-        dir.path(),
-        &[
-            ("session_store", "redis"),
-            ("redis_url", &proxied),
-            ("redis_key_prefix", &prefix),
-        ],
-    );
-    let client = web::client(figment, &ManualClock::starting_now()).await;
-    assert_eq!(get(&client, "/ready").await.0, Status::Ok);
+    let (client, proxy) = (&app.client, &app.proxy);
+    assert_eq!(get(client, "/ready").await.0, Status::Ok);
 
     for mode in [Mode::Refuse, Mode::Hang] {
         proxy.set(mode);
-        let (status, body, took) = get(&client, "/ready").await;
+        let (status, body, took) = get(client, "/ready").await;
         assert_eq!(status, Status::ServiceUnavailable, "{mode:?}: {body}");
         assert!(body.contains("session store (redis)"), "{body}");
         assert!(!body.contains("user database"), "{body}");
         assert!(took < Duration::from_secs(5), "{mode:?}: took {took:?}");
-        assert_eq!(get(&client, "/health").await.0, Status::Ok);
+        assert_eq!(get(client, "/health").await.0, Status::Ok);
     }
 
     proxy.set(Mode::Up);
     let started = Instant::now();
-    while get(&client, "/ready").await.0 != Status::Ok {
+    while get(client, "/ready").await.0 != Status::Ok {
         assert!(
             started.elapsed() < Duration::from_secs(20),
             "never ready again"
         );
         rocket::tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    drop(client);
-    common_stores::redis_cleanup(&redis_url, &prefix).await;
+    app.finish().await;
 }
 
 #[rocket::async_test]

@@ -13,7 +13,7 @@ use rocket::local::asynchronous::Client;
 
 use common_stores::http::{command, free_port};
 use common_stores::proxy::{through, upstream_of, Mode, Proxy};
-use common_stores::web::{self, profile_status, sign_up};
+use common_stores::web::{self, profile_status, sign_up, ProxiedRedisApp};
 use common_stores::PgSchema;
 
 /// Runs the binary with `settings` and returns (exit success, stderr, time taken).
@@ -128,35 +128,22 @@ async fn assert_recovers(client: &Client, cookie: &rocket::http::Cookie<'static>
 
 #[rocket::async_test]
 async fn redis_going_away_is_a_prompt_503_and_coming_back_recovers() {
-    let Some(redis_url) = common_stores::redis_url() else {
+    let Some(app) = ProxiedRedisApp::start().await else {
         return;
     };
-    let proxy = Proxy::start(upstream_of(&redis_url, 6379)).await;
-    let prefix = common_stores::unique_prefix();
-    let dir = tempfile::tempdir().unwrap();
-    let proxied = through(&redis_url, proxy.addr);
-    let figment = web::figment(
-        dir.path(),
-        &[
-            ("session_store", "redis"),
-            ("redis_url", &proxied),
-            ("redis_key_prefix", &prefix),
-        ],
-    );
-    let client = web::client(figment, &ManualClock::starting_now()).await;
-    let cookie = sign_up(&client, "rae@example.com").await;
-    assert_eq!(profile_status(&client, &cookie).await, Status::Ok);
+    let (client, proxy) = (&app.client, &app.proxy);
+    let cookie = sign_up(client, "rae@example.com").await;
+    assert_eq!(profile_status(client, &cookie).await, Status::Ok);
 
     proxy.set(Mode::Refuse);
-    assert_unavailable(&client, &cookie).await;
-    assert_api_unavailable(&client, &cookie).await;
+    assert_unavailable(client, &cookie).await;
+    assert_api_unavailable(client, &cookie).await;
     proxy.set(Mode::Hang);
-    assert_unavailable(&client, &cookie).await;
+    assert_unavailable(client, &cookie).await;
     proxy.set(Mode::Up);
 
-    assert_recovers(&client, &cookie).await;
-    drop(client);
-    common_stores::redis_cleanup(&redis_url, &prefix).await;
+    assert_recovers(client, &cookie).await;
+    app.finish().await;
 }
 
 #[rocket::async_test]

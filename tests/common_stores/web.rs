@@ -160,3 +160,47 @@ pub async fn log_out(client: &Client, cookie: &Cookie<'static>) {
     assert_eq!(response.status(), Status::SeeOther);
     assert_eq!(response.headers().get_one("Location"), Some("/login"));
 }
+
+/// An app whose Redis session store is reached through a [`Proxy`](super::proxy::Proxy)
+/// the test can switch between up, refusing and hanging, to stage an outage.
+pub struct ProxiedRedisApp {
+    pub client: Client,
+    pub proxy: super::proxy::Proxy,
+    redis_url: String,
+    prefix: String,
+    _data_dir: tempfile::TempDir,
+}
+
+impl ProxiedRedisApp {
+    /// `None` (after saying so) when `REDIS_URL` is unset.
+    pub async fn start() -> Option<Self> {
+        let redis_url = super::redis_url()?;
+        let proxy = super::proxy::Proxy::start(super::proxy::upstream_of(&redis_url, 6379)).await;
+        let prefix = super::unique_prefix();
+        let data_dir = tempfile::tempdir().unwrap();
+        let proxied = super::proxy::through(&redis_url, proxy.addr);
+        let settings = [
+            ("session_store", "redis"),
+            ("redis_url", proxied.as_str()),
+            ("redis_key_prefix", prefix.as_str()),
+        ];
+        let client = client(
+            figment(data_dir.path(), &settings),
+            &ManualClock::starting_now(),
+        )
+        .await;
+        Some(Self {
+            client,
+            proxy,
+            redis_url,
+            prefix,
+            _data_dir: data_dir,
+        })
+    }
+
+    /// Stops the app and deletes what it wrote to Redis.
+    pub async fn finish(self) {
+        drop(self.client);
+        super::redis_cleanup(&self.redis_url, &self.prefix).await;
+    }
+}
