@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Latchkey's benchmark (issue 7): every scenario, side by side in one run, against servers
+# Latchkey's benchmark: every scenario, side by side in one run, against servers
 # started here with a fresh data directory, on loopback only. Prints a markdown table of
 # raw figures and of the ratios against the targets, and writes it to
 # bench/results/<date>.md and bench/results/latest.md.

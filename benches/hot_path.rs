@@ -1,4 +1,4 @@
-//! Micro-benchmarks of what every authenticated request pays (issue 7), step by step:
+//! Micro-benchmarks of what every authenticated request pays, step by step:
 //! cookie decrypt, id hash, store lookup, user lookup, template render, and the session
 //! guard's total (decrypt + parse + hash + lookup + user).
 //!

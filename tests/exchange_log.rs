@@ -1,5 +1,5 @@
 //! "How it works" (`/how-it-works`): each browser's own recent exchanges with Latchkey,
-//! with the session cookie's value cut short, so the seed-004 workflow can be watched
+//! with the session cookie's value cut short, so the session workflow can be watched
 //! live: the `Set-Cookie` at login, the `Cookie` sent back, the deletion at logout.
 
 mod common;

@@ -273,7 +273,7 @@ async fn login(
 
 /// Rendered profile pages, one per session, reused while everything the page shows is
 /// unchanged. Rendering the page (context and Tera) is most of what `/profile` costs
-/// (issue 7's benchmark: it held the page to under half of `/health`'s throughput), and a
+/// (the benchmark: it held the page to under half of `/health`'s throughput), and a
 /// page is a pure function of the user's shown fields, the session record and the session
 /// id (its CSRF token), which are compared in full before a page is reused. Pages with a
 /// flash message are never cached. Bounded: emptied when it holds [`ProfileCache::CAPACITY`].

@@ -1,7 +1,6 @@
 //! A small read-through cache in front of the user repository, for the one lookup every
 //! authenticated request makes (`by_id`, from the session guard). Without it each page
-//! view waits for a SQLite round trip, which cost /profile more than half its throughput
-//! (issue 7's benchmark).
+//! view waits for a SQLite round trip, which cost /profile more than half its throughput.
 //!
 //! Correctness, not just speed:
 //! - Every write that goes through this repository (`update_names`, `set_password`,

@@ -1,5 +1,5 @@
 //! The JSON API of the "0x02. Session authentication" course under `/api/v1`
-//! (`../shared/specs/alx-session-api.md`): same paths, statuses, bodies and error strings,
+//! (summarised in `docs/api.md`): same paths, statuses, bodies and error strings,
 //! on Latchkey's sessions and users.
 
 mod caller;
