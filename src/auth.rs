@@ -1,33 +1,45 @@
-//! The security-critical operations in one place: checking credentials, registering,
-//! logging in (with rotation) and out. Handlers call these; none re-implements them.
+//! The front door: every security operation, whole. Logging in (throttle, verify,
+//! rotate, cookie, event), logging out, revoking sessions, changing a password, deleting
+//! an account, registering, and resolving a request's session. Pages, the API, the
+//! guards and the admin command line call these; none re-implements a step, and each
+//! operation emits its security event (which counts its metric) itself.
+//!
+//! The fields are private: code outside can read through narrow accessors, but cannot
+//! end a session, write a user or check a password except through an operation here.
 
 use std::sync::Arc;
 
 use rocket::http::CookieJar;
+use time::OffsetDateTime;
+use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::csrf::AnonCsrf;
 use crate::errors::AppError;
-use crate::sessions::{cookie, SessionId, SessionRecord, Sessions};
-use crate::telemetry::SECURITY;
+use crate::sessions::{cookie, SessionId, SessionKey, SessionRecord, Sessions, StoreError};
+use crate::telemetry::{Actor, SecurityEvent, Via};
+use crate::throttle::Gate;
 use crate::users::policy::{self, PasswordPolicy};
 use crate::users::validate::{normalize_email, optional_name};
-use crate::users::{NewUser, PasswordHash, PasswordHasher, RepoError, User, UserRepo};
+use crate::users::{
+    NameChange, NewUser, PasswordHash, PasswordHasher, RepoError, User, UserRepo,
+};
 
 /// Everything a request needs to authenticate, managed as Rocket state.
 #[derive(Clone)]
 pub struct Auth {
-    pub users: Arc<dyn UserRepo>,
-    pub sessions: Sessions,
-    pub hasher: PasswordHasher,
-    pub clock: Arc<dyn Clock>,
+    users: Arc<dyn UserRepo>,
+    sessions: Sessions,
+    hasher: PasswordHasher,
+    clock: Arc<dyn Clock>,
     /// Rules for new passwords (NIST SP 800-63B rev 4).
-    pub policy: PasswordPolicy,
+    policy: PasswordPolicy,
 }
 
-/// The outcome of checking an email and password. The pages collapse the two failures
-/// into one message; the course API tells them apart (see the spec).
+/// The outcome of a login attempt that was not refused outright (throttled, or an
+/// infrastructure failure). The pages and the API outside `course_mode` collapse the two
+/// failures into one answer; the course API tells them apart.
 #[derive(Debug)]
 pub enum CredentialCheck {
     Valid(User),
@@ -43,6 +55,39 @@ pub struct Registration<'a> {
     pub last_name: Option<&'a str>,
 }
 
+/// Where a new session goes: this request's cookie jar, the settings that shape the
+/// cookie, and the client's User-Agent (shown on the sessions page).
+pub struct Visitor<'a, 'r> {
+    pub jar: &'a CookieJar<'r>,
+    pub settings: &'a Settings,
+    pub user_agent: Option<&'a str>,
+}
+
+/// An account [`Auth::sign_up`] just created. Only it can be logged in without a
+/// password ([`Auth::log_in_new_account`]).
+pub struct NewAccount(User);
+
+impl NewAccount {
+    pub fn user(&self) -> &User {
+        &self.0
+    }
+
+    pub fn into_user(self) -> User {
+        self.0
+    }
+}
+
+/// What [`Auth::revoke`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revoked {
+    /// No session of this user has that key (someone else's is answered alike).
+    NoSuchSession,
+    /// Another session of the user ended.
+    Other,
+    /// The session making the request ended; its cookie is cleared.
+    ThisSession,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
     #[error("{0}")]
@@ -56,48 +101,161 @@ pub enum AccountError {
     App(#[from] AppError),
 }
 
+/// The password check's result before the caller learns it.
+struct Verified {
+    user: Option<User>,
+    matches: bool,
+}
+
+fn is_throttled(error: &AppError) -> bool {
+    matches!(error, AppError::Throttled { .. })
+}
+
 impl Auth {
-    /// Checks an email and password with the same cost whether or not the account exists:
-    /// an unknown email is verified against a dummy hash (OWASP Authentication Cheat Sheet).
+    pub fn new(
+        users: Arc<dyn UserRepo>,
+        sessions: Sessions,
+        hasher: PasswordHasher,
+        clock: Arc<dyn Clock>,
+        policy: PasswordPolicy,
+    ) -> Self {
+        Self {
+            users,
+            sessions,
+            hasher,
+            clock,
+            policy,
+        }
+    }
+
+    // ---- Logging in and out -------------------------------------------------------
+
+    /// Logs in with an email and password: throttling first (past a limit the password
+    /// is never hashed), then the check, then a new session for this visitor (rotation:
+    /// the session the browser had before ends, OWASP ASVS 3.2.1), its cookie, and the
+    /// security event. Every login path (pages, API) goes through here.
     ///
     /// # Errors
-    /// When the user database or the hasher fails.
-    pub async fn check_credentials(
+    /// [`AppError::Throttled`] (429), or a store, database or hasher failure.
+    pub async fn log_in(
         &self,
+        gate: &Gate<'_>,
+        visitor: &Visitor<'_, '_>,
+        email: &str,
+        password: &str,
+        via: Via,
+    ) -> Result<CredentialCheck, AppError> {
+        let check = self.check_throttled(gate, email, password, via).await?;
+        if let CredentialCheck::Valid(user) = &check {
+            self.start_session(visitor, user).await?;
+            SecurityEvent::LoginSucceeded {
+                user_id: user.id,
+                via,
+            }
+            .emit();
+        }
+        Ok(check)
+    }
+
+    /// Checks credentials sent with every request (`Authorization: Basic`), under the
+    /// same throttling and events as a login, without starting a session.
+    ///
+    /// # Errors
+    /// As [`Auth::log_in`].
+    pub async fn authenticate(
+        &self,
+        gate: &Gate<'_>,
         email: &str,
         password: &str,
     ) -> Result<CredentialCheck, AppError> {
+        let via = Via::BasicAuth;
+        let check = self.check_throttled(gate, email, password, via).await?;
+        if let CredentialCheck::Valid(user) = &check {
+            SecurityEvent::LoginSucceeded {
+                user_id: user.id,
+                via,
+            }
+            .emit();
+        }
+        Ok(check)
+    }
+
+    /// The throttle, then the password, then the throttle's bookkeeping and the event of
+    /// a failure.
+    async fn check_throttled(
+        &self,
+        gate: &Gate<'_>,
+        email: &str,
+        password: &str,
+        via: Via,
+    ) -> Result<CredentialCheck, AppError> {
+        let attempt = match gate.begin_login(email).await {
+            Ok(attempt) => attempt,
+            Err(error) => {
+                if is_throttled(&error) {
+                    SecurityEvent::LoginThrottled { via }.emit();
+                }
+                return Err(error);
+            }
+        };
+        let verified = self.check_credentials(email, password).await?;
+        gate.finish_login(attempt, verified.matches).await?;
+        Ok(match verified {
+            Verified {
+                user: Some(user),
+                matches: true,
+            } => {
+                self.upgrade_hash(&user, password).await;
+                CredentialCheck::Valid(user)
+            }
+            Verified {
+                user: Some(user), ..
+            } => {
+                SecurityEvent::LoginFailed {
+                    user_id: Some(user.id),
+                    via,
+                }
+                .emit();
+                CredentialCheck::WrongPassword
+            }
+            Verified { user: None, .. } => {
+                SecurityEvent::LoginFailed {
+                    user_id: None,
+                    via,
+                }
+                .emit();
+                CredentialCheck::UnknownEmail
+            }
+        })
+    }
+
+    /// Looks the account up and checks the password with the same work whether or not
+    /// it exists: an unknown email is verified against a dummy hash (OWASP Authentication
+    /// Cheat Sheet), as many times as a known one would be.
+    async fn check_credentials(&self, email: &str, password: &str) -> Result<Verified, AppError> {
         let user = match normalize_email(email) {
             Ok(email) => self.users.by_email(&email).await?,
             Err(_) => None,
         };
         let stored = user.as_ref().map(|u| u.password_hash.clone());
         let matches = self.verify_password(password, stored).await?;
-        if matches {
-            crate::metrics::login_succeeded();
-        } else {
-            crate::metrics::login_failed();
-        }
-        Ok(match (user, matches) {
-            (Some(user), true) => {
-                self.upgrade_hash(&user, password).await;
-                CredentialCheck::Valid(user)
-            }
-            (Some(_), false) => CredentialCheck::WrongPassword,
-            (None, _) => CredentialCheck::UnknownEmail,
-        })
+        Ok(Verified { user, matches })
     }
 
     /// Verifies a password as typed, then (only if that fails and it differs) its NFKC
     /// form. Hashes made before NFKC normalisation was introduced are of the raw
     /// password and keep working; new ones are of the NFKC form, which any equivalent
-    /// spelling of the password reaches. An ASCII password costs one hash, as before.
+    /// spelling of the password reaches. An ASCII password costs one hash.
+    ///
+    /// The second verification depends only on the password, never on whether the
+    /// account exists (`None` verifies against the dummy hash, twice when a known account
+    /// would be checked twice): otherwise a non-ASCII password would take twice as long
+    /// for a known email, and one probe would tell who has an account.
     async fn verify_password(
         &self,
         password: &str,
         stored: Option<PasswordHash>,
     ) -> Result<bool, AppError> {
-        let exists = stored.is_some();
         if self
             .hasher
             .verify(password.to_owned(), stored.clone())
@@ -107,7 +265,7 @@ impl Auth {
             return Ok(true);
         }
         let normalized = policy::normalize(password);
-        if !exists || normalized == password {
+        if normalized == password {
             return Ok(false);
         }
         self.hasher
@@ -132,20 +290,217 @@ impl Auth {
             Err(error) => Err(error.to_string()),
         };
         match result {
-            Ok(true) => {
-                log::info!(target: "latchkey::security", "password hash upgraded for user {}", user.id);
-            }
+            Ok(true) => SecurityEvent::PasswordHashUpgraded { user_id: user.id }.emit(),
             Ok(false) => {}
-            Err(error) => log::warn!("password hash upgrade failed: {error}"),
+            Err(error) => tracing::warn!("password hash upgrade failed: {error}"),
         }
     }
 
-    /// Validates and creates an account. Does not log in.
+    /// Starts a session for `user` in this browser: a new id, the old session (if the
+    /// browser had one) deleted server-side, the anonymous CSRF token dropped, the cookie
+    /// set. Rotation lives here so no path that starts a session can forget it. Private:
+    /// only the operations that proved who the person is call it.
+    async fn start_session(
+        &self,
+        visitor: &Visitor<'_, '_>,
+        user: &User,
+    ) -> Result<(SessionId, SessionRecord), AppError> {
+        let previous = cookie::read(visitor.jar, visitor.settings);
+        let (id, record) = self
+            .sessions
+            .start(
+                user.id,
+                user.auth_epoch,
+                visitor.user_agent,
+                previous.as_ref(),
+            )
+            .await?;
+        cookie::issue(visitor.jar, visitor.settings, &id, &record);
+        AnonCsrf::clear(visitor.jar);
+        Ok((id, record))
+    }
+
+    /// Ends the session server-side and tells the browser to drop the cookie. Returns
+    /// whether a session ended (false: it was gone already).
     ///
     /// # Errors
-    /// [`AccountError::Invalid`] with a sentence for the person, `EmailTaken`, or an
-    /// infrastructure failure.
+    /// When the session store fails; the cookie is kept then, so the person can retry.
+    pub async fn log_out(
+        &self,
+        jar: &CookieJar<'_>,
+        settings: &Settings,
+        id: &SessionId,
+        via: Via,
+    ) -> Result<bool, AppError> {
+        let record = self.sessions.get_by_key(&id.key()).await?;
+        let ended = self.sessions.end(id).await?;
+        if ended {
+            cookie::clear(jar, settings);
+            if let Some(record) = record {
+                SecurityEvent::Logout {
+                    user_id: record.user_id,
+                    via,
+                }
+                .emit();
+            }
+        }
+        Ok(ended)
+    }
+
+    /// The live session behind `id` and its user, or `None` when the session is gone,
+    /// expired, belongs to a deleted user or predates a password change (its auth epoch
+    /// differs from the user's: the change ended it). A stale session is deleted.
+    ///
+    /// # Errors
+    /// When the session store or the user database fails.
+    pub async fn resolve(&self, id: &SessionId) -> Result<Option<(User, SessionRecord)>, AppError> {
+        let Some(session) = self.sessions.resolve(id).await? else {
+            return Ok(None);
+        };
+        match self.users.by_id(session.user_id).await? {
+            Some(user) if user.auth_epoch == session.auth_epoch => Ok(Some((user, session))),
+            _ => {
+                self.sessions.end(id).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    // ---- Sessions a person (or an admin) ends --------------------------------------
+
+    /// Ends one of the user's own sessions by store key (`current`: the session making
+    /// the request). A key of someone else's session
+    /// is answered exactly like an unknown one. Ending the session in use clears its
+    /// cookie.
+    ///
+    /// # Errors
+    /// When the session store fails.
+    pub async fn revoke(
+        &self,
+        user_id: Uuid,
+        current: &SessionId,
+        key: &SessionKey,
+        jar: &CookieJar<'_>,
+        settings: &Settings,
+    ) -> Result<Revoked, AppError> {
+        match self.sessions.get_by_key(key).await? {
+            Some(record) if record.user_id == user_id => {}
+            _ => return Ok(Revoked::NoSuchSession),
+        }
+        self.sessions.end_key(key).await?;
+        SecurityEvent::SessionRevoked {
+            user_id,
+            count: 1,
+            by: Actor::User,
+        }
+        .emit();
+        if *key == current.key() {
+            cookie::clear(jar, settings);
+            return Ok(Revoked::ThisSession);
+        }
+        Ok(Revoked::Other)
+    }
+
+    /// Ends every session of the user except `current`, the one in use ("log out
+    /// everywhere else"). Returns how many ended.
+    ///
+    /// # Errors
+    /// When the session store fails.
+    pub async fn revoke_others(&self, user_id: Uuid, current: &SessionId) -> Result<u64, AppError> {
+        let current_key = current.key();
+        let mut ended = 0;
+        for (key, _) in self.sessions.list_for_user(user_id).await? {
+            if key != current_key && self.sessions.end_key(&key).await? {
+                ended += 1;
+            }
+        }
+        SecurityEvent::OtherSessionsRevoked {
+            user_id,
+            count: ended,
+        }
+        .emit();
+        Ok(ended)
+    }
+
+    /// An admin ends one session by store key. Returns whether one ended.
+    ///
+    /// # Errors
+    /// When the session store fails.
+    pub async fn revoke_by_key(&self, key: &SessionKey) -> Result<bool, StoreError> {
+        let record = self.sessions.get_by_key(key).await?;
+        let ended = self.sessions.end_key(key).await?;
+        if let (true, Some(record)) = (ended, record) {
+            SecurityEvent::SessionRevoked {
+                user_id: record.user_id,
+                count: 1,
+                by: Actor::Admin,
+            }
+            .emit();
+        }
+        Ok(ended)
+    }
+
+    /// Ends every session of a user. Returns how many ended.
+    ///
+    /// # Errors
+    /// When the session store fails.
+    pub async fn revoke_all(&self, user_id: Uuid, by: Actor) -> Result<u64, StoreError> {
+        let ended = self.sessions.end_all_for_user(user_id).await?;
+        SecurityEvent::SessionRevoked {
+            user_id,
+            count: ended,
+            by,
+        }
+        .emit();
+        Ok(ended)
+    }
+
+    // ---- Accounts -----------------------------------------------------------------
+
+    /// Signup: throttled per client address, then [`Auth::register`]'s checks. The
+    /// account is not logged in; [`Auth::log_in_new_account`] does that.
+    ///
+    /// # Errors
+    /// [`AppError::Throttled`] inside [`AccountError::App`], or as [`Auth::register`].
+    pub async fn sign_up(
+        &self,
+        gate: &Gate<'_>,
+        form: Registration<'_>,
+        via: Via,
+    ) -> Result<NewAccount, AccountError> {
+        if let Err(error) = gate.check_signup().await {
+            if is_throttled(&error) {
+                SecurityEvent::SignupThrottled { via }.emit();
+            }
+            return Err(error.into());
+        }
+        self.create_account(form, via).await.map(NewAccount)
+    }
+
+    /// Starts a session for an account created by this very request (signup logs in).
+    ///
+    /// # Errors
+    /// When the session store fails.
+    pub async fn log_in_new_account(
+        &self,
+        visitor: &Visitor<'_, '_>,
+        account: NewAccount,
+    ) -> Result<User, AppError> {
+        self.start_session(visitor, &account.0).await?;
+        Ok(account.0)
+    }
+
+    /// Validates and creates an account without throttling (the admin command line).
+    /// Does not log in.
+    ///
+    /// # Errors
+    /// [`AccountError::Invalid`] with a sentence for the person, `WeakPassword`,
+    /// `EmailTaken`, or an infrastructure failure.
     pub async fn register(&self, form: Registration<'_>) -> Result<User, AccountError> {
+        self.create_account(form, Via::Admin).await
+    }
+
+    async fn create_account(&self, form: Registration<'_>, via: Via) -> Result<User, AccountError> {
         let email = normalize_email(form.email).map_err(AccountError::Invalid)?;
         self.policy
             .check(form.password, &email)
@@ -164,75 +519,91 @@ impl Auth {
             last_name,
         };
         match self.users.insert(new_user, self.clock.now()).await {
-            Ok(user) => Ok(user),
+            Ok(user) => {
+                SecurityEvent::Signup {
+                    user_id: user.id,
+                    via,
+                }
+                .emit();
+                Ok(user)
+            }
             Err(RepoError::EmailTaken) => Err(AccountError::EmailTaken),
             Err(other) => Err(AccountError::App(other.into())),
         }
     }
 
-    /// Starts a session for `user` in this browser: a new id, the old session (if the
-    /// browser had one) deleted server-side, the anonymous CSRF token dropped, the cookie
-    /// set. Rotation lives here so no login path can forget it.
+    /// Changes a password after checking the current one. The check counts like a login
+    /// for throttling (same counters: a wrong current password is a failed login from
+    /// this address on this account), so it cannot be used to guess the password or to
+    /// make the server hash without limit. Then every session of the user ends (the auth
+    /// epoch moves on, and the store drops them), and this browser gets a fresh session:
+    /// whoever else knew the old password or held a cookie is out.
     ///
     /// # Errors
-    /// When the session store fails.
-    pub async fn log_in(
-        &self,
-        jar: &CookieJar<'_>,
-        settings: &Settings,
-        user: &User,
-        user_agent: Option<&str>,
-    ) -> Result<(SessionId, SessionRecord), AppError> {
-        let previous = cookie::read(jar, settings);
-        let (id, record) = self
-            .sessions
-            .start(user.id, user.auth_epoch, user_agent, previous.as_ref())
-            .await?;
-        cookie::issue(jar, settings, &id, &record);
-        AnonCsrf::clear(jar);
-        tracing::info!(target: SECURITY, event = "login_succeeded", user_id = %user.id, "login succeeded");
-        Ok((id, record))
-    }
-
-    /// Changes a password after checking the current one. Every session of the user ends
-    /// (the auth epoch moves on, and the store drops them), and this browser gets a fresh
-    /// session: whoever else knew the old password or held a cookie is out.
-    ///
-    /// # Errors
-    /// [`AccountError::Invalid`] with a sentence for the person, or an infrastructure
-    /// failure.
+    /// [`AccountError::Invalid`] with a sentence for the person, `WeakPassword`,
+    /// [`AppError::Throttled`] inside `App`, or an infrastructure failure.
     pub async fn change_password(
         &self,
-        jar: &CookieJar<'_>,
-        settings: &Settings,
+        gate: &Gate<'_>,
+        visitor: &Visitor<'_, '_>,
         user: &User,
         current_password: &str,
         new_password: &str,
-        user_agent: Option<&str>,
     ) -> Result<(), AccountError> {
+        let attempt = match gate.begin_login(&user.email).await {
+            Ok(attempt) => attempt,
+            Err(error) => {
+                if is_throttled(&error) {
+                    SecurityEvent::PasswordChangeThrottled { user_id: user.id }.emit();
+                }
+                return Err(error.into());
+            }
+        };
         let verified = self
             .verify_password(current_password, Some(user.password_hash.clone()))
             .await?;
+        gate.finish_login(attempt, verified).await?;
         if !verified {
+            SecurityEvent::PasswordChangeFailed { user_id: user.id }.emit();
             return Err(AccountError::Invalid(
                 "Your current password is not correct.",
             ));
         }
-        let (updated, _) = self.set_new_password(user, new_password).await?;
-        self.log_in(jar, settings, &updated, user_agent).await?;
-        tracing::info!(target: SECURITY, event = "password_changed", user_id = %user.id, "password changed; every other session ended");
+        let (updated, _) = self.replace_password(user, new_password).await?;
+        self.start_session(visitor, &updated).await?;
+        SecurityEvent::PasswordChanged {
+            user_id: user.id,
+            by: Actor::User,
+        }
+        .emit();
         Ok(())
     }
 
-    /// Sets a new password under the policy and ends every session of the user: the new
-    /// auth epoch alone refuses them on their next request, and deleting them makes them
-    /// vanish from session lists at once. Shared by the password page and the admin CLI.
-    /// Returns the updated user and how many sessions ended.
+    /// An admin sets a new password (no current password asked): the policy applies and
+    /// every session of the user ends. Returns the updated user and how many sessions
+    /// ended.
     ///
     /// # Errors
     /// [`AccountError::WeakPassword`] with the policy's reason, or an infrastructure
     /// failure.
     pub async fn set_new_password(
+        &self,
+        user: &User,
+        new_password: &str,
+    ) -> Result<(User, u64), AccountError> {
+        let done = self.replace_password(user, new_password).await?;
+        SecurityEvent::PasswordChanged {
+            user_id: user.id,
+            by: Actor::Admin,
+        }
+        .emit();
+        Ok(done)
+    }
+
+    /// Sets a new password under the policy and ends every session of the user: the new
+    /// auth epoch alone refuses them on their next request, and deleting them makes them
+    /// vanish from session lists at once.
+    async fn replace_password(
         &self,
         user: &User,
         new_password: &str,
@@ -259,18 +630,119 @@ impl Auth {
         Ok((updated, ended))
     }
 
-    /// Ends the session server-side and tells the browser to drop the cookie.
+    /// Deletes an account: its sessions first, then the user, so a failure half-way
+    /// leaves an account that still works rather than sessions of nobody. Returns how
+    /// many sessions ended, or `None` when there was no such user. The same for the API
+    /// and the admin command line.
     ///
     /// # Errors
-    /// When the session store fails; the cookie is kept then, so the person can retry.
-    pub async fn log_out(
+    /// When the session store or the user database fails.
+    pub async fn delete_account(&self, user_id: Uuid, by: Actor) -> Result<Option<u64>, AppError> {
+        let ended = self.sessions.end_all_for_user(user_id).await?;
+        if !self.users.delete(user_id).await? {
+            return Ok(None);
+        }
+        SecurityEvent::UserDeleted { user_id, by }.emit();
+        Ok(Some(ended))
+    }
+
+    /// Changes the names on an account (nothing security-relevant).
+    ///
+    /// # Errors
+    /// When the user database fails.
+    pub async fn update_names(
         &self,
-        jar: &CookieJar<'_>,
-        settings: &Settings,
-        id: &SessionId,
-    ) -> Result<(), AppError> {
-        self.sessions.end(id).await?;
-        cookie::clear(jar, settings);
-        Ok(())
+        user_id: Uuid,
+        change: NameChange,
+    ) -> Result<Option<User>, RepoError> {
+        self.users
+            .update_names(user_id, change, self.clock.now())
+            .await
+    }
+
+    // ---- Reading ------------------------------------------------------------------
+
+    /// # Errors
+    /// When the user database fails.
+    pub async fn user_by_id(&self, id: Uuid) -> Result<Option<User>, RepoError> {
+        self.users.by_id(id).await
+    }
+
+    /// The account with this (already normalised) email.
+    ///
+    /// # Errors
+    /// When the user database fails.
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, RepoError> {
+        self.users.by_email(email).await
+    }
+
+    /// # Errors
+    /// When the user database fails.
+    pub async fn list_users(&self) -> Result<Vec<User>, RepoError> {
+        self.users.list().await
+    }
+
+    /// # Errors
+    /// When the user database fails.
+    pub async fn count_users(&self) -> Result<u64, RepoError> {
+        self.users.count().await
+    }
+
+    /// A user's live sessions, most recently used first.
+    ///
+    /// # Errors
+    /// When the session store fails.
+    pub async fn sessions_of(
+        &self,
+        user_id: Uuid,
+    ) -> Result<Vec<(SessionKey, SessionRecord)>, StoreError> {
+        self.sessions.list_for_user(user_id).await
+    }
+
+    /// A session record by store key, without the expiry bookkeeping of a request.
+    ///
+    /// # Errors
+    /// When the session store fails.
+    pub async fn session_by_key(&self, key: &SessionKey) -> Result<Option<SessionRecord>, StoreError> {
+        self.sessions.get_by_key(key).await
+    }
+
+    /// Removes expired sessions; returns how many.
+    ///
+    /// # Errors
+    /// When the session store fails.
+    pub async fn sweep_expired(&self) -> Result<u64, StoreError> {
+        self.sessions.sweep().await
+    }
+
+    /// The sessions' notion of now (whole seconds, the injected clock).
+    pub fn now(&self) -> OffsetDateTime {
+        self.sessions.now()
+    }
+
+    /// The session store's name (`memory`, `sqlite`, `redis`).
+    pub fn session_store_name(&self) -> &'static str {
+        self.sessions.store().name()
+    }
+
+    /// The fewest characters a new password may have.
+    pub fn password_min_chars(&self) -> usize {
+        self.policy.min_chars()
+    }
+
+    /// How many password hashes may run at once.
+    pub fn hash_concurrency(&self) -> usize {
+        self.hasher.concurrency()
+    }
+
+    /// How many argon2 computations (hashes and verifications) have run since start-up.
+    pub fn hash_runs(&self) -> u64 {
+        self.hasher.runs()
+    }
+
+    /// Whether `user`'s stored hash is weaker than the configured parameters (it is
+    /// upgraded at the next successful login).
+    pub fn needs_hash_upgrade(&self, user: &User) -> bool {
+        self.hasher.needs_upgrade(&user.password_hash)
     }
 }

@@ -76,6 +76,9 @@ pub struct Settings {
     pub session_touch_interval: u64,
     /// Seconds between sweeps that delete expired sessions from the store.
     pub session_sweep_interval: u64,
+    /// Most live sessions one account may hold; a login past it ends the account's least
+    /// recently used session. 0: no limit.
+    pub max_sessions_per_user: usize,
     /// Mark cookies `Secure` (send only over HTTPS). Turn on whenever Latchkey is served
     /// over HTTPS, directly or behind a TLS-terminating proxy.
     pub cookie_secure: bool,
@@ -90,14 +93,14 @@ pub struct Settings {
     pub argon2_parallelism: u32,
     /// `/api/v1` authentication (the course's `AUTH_TYPE`).
     pub auth_type: AuthType,
+    /// The course API's open semantics (any caller may list, change and delete any user; login tells unknown emails apart). Off by default.
+    #[serde(default)]
+    pub course_mode: bool,
     /// The course's `SESSION_DURATION`: with `session_exp_auth` or `session_db_auth`, a
     /// positive number of seconds replaces `session_absolute_timeout`. Anything else
     /// (missing, not an integer, <= 0) leaves Latchkey's own timeouts in force.
     #[serde(deserialize_with = "lenient_seconds")]
     pub session_duration: Option<i64>,
-    /// Answer every failed API login with one 401 instead of the course's distinct
-    /// "no user found" (404) and "wrong password" (401), which reveal who has an account.
-    pub api_uniform_login_errors: bool,
     /// Log lines as `text` (for people) or `json` (for log shippers and alerting).
     pub log_format: LogFormat,
     /// A bearer token that opens `/metrics` to scrapers on other machines. Empty: only
@@ -136,14 +139,15 @@ impl Default for Settings {
             session_absolute_timeout: 12 * 60 * 60,
             session_touch_interval: 60,
             session_sweep_interval: 60,
+            max_sessions_per_user: 100,
             cookie_secure: false,
             hash_concurrency: 0,
             argon2_memory_kib: 19_456,
             argon2_iterations: 2,
             argon2_parallelism: 1,
             auth_type: AuthType::SessionAuth,
+            course_mode: false,
             session_duration: None,
-            api_uniform_login_errors: false,
             log_format: LogFormat::Text,
             metrics_token: MetricsToken::default(),
         }

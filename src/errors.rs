@@ -69,11 +69,7 @@ impl AppError {
             Self::Unavailable { source, .. } | Self::Internal(source) => {
                 tracing::error!("{self}: {}", error_chain(source.as_ref()));
             }
-            Self::CsrfRejected => tracing::warn!(
-                target: crate::telemetry::SECURITY,
-                event = "csrf_rejected",
-                "CSRF token rejected"
-            ),
+            Self::CsrfRejected => crate::telemetry::SecurityEvent::CsrfRejected {}.emit(),
             Self::Refused { .. } | Self::Throttled { .. } => {}
         }
     }

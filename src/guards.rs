@@ -7,7 +7,6 @@ use rocket::State;
 
 use crate::auth::Auth;
 use crate::config::Settings;
-use crate::errors::AppError;
 use crate::sessions::{cookie, SessionId, SessionRecord};
 use crate::users::User;
 
@@ -51,7 +50,7 @@ async fn resolve(request: &Request<'_>) -> Resolution {
     let Some(id) = cookie::read(jar, settings) else {
         return Resolution::Anonymous;
     };
-    match lookup(auth, &id).await {
+    match auth.resolve(&id).await {
         Ok(Some((user, session))) => Resolution::User(Box::new(CurrentUser { user, session, id })),
         Ok(None) => {
             // Expired, ended or revoked: tell the browser to forget the dead cookie.
@@ -62,21 +61,6 @@ async fn resolve(request: &Request<'_>) -> Resolution {
             let status = error.status();
             tracing::error!("resolving the session failed: {error}");
             Resolution::Failed(status)
-        }
-    }
-}
-
-/// The live session and its user, or `None` when the session is gone, expired, belongs to
-/// a deleted user or predates a password change (auth epoch).
-async fn lookup(auth: &Auth, id: &SessionId) -> Result<Option<(User, SessionRecord)>, AppError> {
-    let Some(session) = auth.sessions.resolve(id).await? else {
-        return Ok(None);
-    };
-    match auth.users.by_id(session.user_id).await? {
-        Some(user) if user.auth_epoch == session.auth_epoch => Ok(Some((user, session))),
-        _ => {
-            auth.sessions.end(id).await?;
-            Ok(None)
         }
     }
 }

@@ -131,13 +131,13 @@ pub async fn services(
     })
     .await
     .map_err(|error| format!("building the password policy failed: {error}"))??;
-    let auth = Auth {
-        users: Arc::new(CachedUserRepo::new(users, clock.clone())),
-        sessions: Sessions::new(store, clock.clone(), &settings),
+    let auth = Auth::new(
+        Arc::new(CachedUserRepo::new(users, clock.clone())),
+        Sessions::new(store, clock.clone(), &settings),
         hasher,
         clock,
         policy,
-    };
+    );
     Ok(Services { settings, auth })
 }
 
@@ -192,15 +192,15 @@ async fn start_sweeper(rocket: &Rocket<Orbit>) {
     let (Some(auth), Some(settings)) = (rocket.state::<Auth>(), rocket.state::<Settings>()) else {
         return;
     };
-    let sessions = auth.sessions.clone();
+    let sessions = auth.clone();
     let every = Duration::from_secs(settings.session_sweep_interval);
     let shutdown = rocket.shutdown();
     tracing::info!(
         "sessions: {} store, idle timeout {}s, absolute timeout {}s; {} concurrent password hashes",
-        sessions.store().name(),
+        sessions.session_store_name(),
         settings.session_idle_timeout,
         settings.session_absolute_timeout,
-        auth.hasher.concurrency(),
+        auth.hash_concurrency(),
     );
     if let Some(note) = rocket.state::<secret_key::Generated>() {
         tracing::warn!("{note}");
@@ -212,7 +212,7 @@ async fn start_sweeper(rocket: &Rocket<Orbit>) {
                 _ = &mut shutdown => break,
                 _ = rocket::tokio::time::sleep(every) => {}
             }
-            match sessions.sweep().await {
+            match sessions.sweep_expired().await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!("sweep removed {n} expired sessions"),
                 Err(error) => {

@@ -2,8 +2,9 @@
 //! request latency by route.
 //!
 //! The counters are process-wide (one registry per process, like every Prometheus
-//! client), so any module can count without threading state through: the throttling code
-//! calls [`login_throttled`], the session service [`session_created`], and so on.
+//! client), so any module can count without threading state through: the session
+//! service calls [`session_created`], and so on. Security events count themselves
+//! (`telemetry::SecurityEvent::emit`), so their counters are not public.
 //!
 //! Who may read them: clients on the loopback interface that did not come through a
 //! proxy, and anyone presenting `Authorization: Bearer <metrics_token>` when that setting
@@ -28,6 +29,8 @@ use crate::config::Settings;
 struct Metrics {
     registry: Registry,
     logins: IntCounterVec,
+    security_events: IntCounterVec,
+    password_verifications: IntCounter,
     sessions_created: IntCounter,
     sessions_expired: IntCounter,
     sessions_revoked: IntCounter,
@@ -58,6 +61,18 @@ impl Metrics {
         let gauge = |name: &str, help: &str| IntGauge::new(name, help).expect("valid metric");
         let metrics = Self {
             logins,
+            security_events: IntCounterVec::new(
+                Opts::new(
+                    "latchkey_security_events_total",
+                    "Security events by name (the `event` field of their log line).",
+                ),
+                &["event"],
+            )
+            .expect("valid metric"),
+            password_verifications: counter(
+                "latchkey_password_verifications_total",
+                "Passwords checked against a stored (or the dummy) argon2id hash.",
+            ),
             sessions_created: counter(
                 "latchkey_sessions_created_total",
                 "Sessions started (logins and signups).",
@@ -103,8 +118,10 @@ impl Metrics {
         };
         let up = gauge("latchkey_up", "Always 1: the process answers.");
         up.set(1);
-        let collectors: [Box<dyn prometheus::core::Collector>; 10] = [
+        let collectors: [Box<dyn prometheus::core::Collector>; 12] = [
             Box::new(metrics.logins.clone()),
+            Box::new(metrics.security_events.clone()),
+            Box::new(metrics.password_verifications.clone()),
             Box::new(metrics.sessions_created.clone()),
             Box::new(metrics.sessions_expired.clone()),
             Box::new(metrics.sessions_revoked.clone()),
@@ -125,19 +142,31 @@ impl Metrics {
     }
 }
 
-/// A login whose email and password matched.
-pub fn login_succeeded() {
+/// A login whose email and password matched. Only through `SecurityEvent::emit`.
+pub(crate) fn login_succeeded() {
     METRICS.logins.with_label_values(&["succeeded"]).inc();
 }
 
-/// A login refused for a wrong email or password.
-pub fn login_failed() {
+/// A login refused for a wrong email or password. Only through `SecurityEvent::emit`.
+pub(crate) fn login_failed() {
     METRICS.logins.with_label_values(&["failed"]).inc();
 }
 
-/// A login refused by throttling before the password was checked.
-pub fn login_throttled() {
+/// A login refused by throttling before the password was checked. Only through
+/// `SecurityEvent::emit`.
+pub(crate) fn login_throttled() {
     METRICS.logins.with_label_values(&["throttled"]).inc();
+}
+
+/// One security event, by name. Only through `SecurityEvent::emit`, which also logs it.
+pub(crate) fn security_event(name: &'static str) {
+    METRICS.security_events.with_label_values(&[name]).inc();
+}
+
+/// One password checked against a hash: the work a login costs, whether or not the
+/// account exists.
+pub fn password_verified() {
+    METRICS.password_verifications.inc();
 }
 
 /// A session started (login or signup), whichever store keeps it.

@@ -25,7 +25,7 @@ pub fn routes() -> Vec<Route> {
 #[get("/ready")]
 async fn ready(auth: &State<Auth>) -> (Status, String) {
     let (users, store) = rocket::tokio::join!(users_ok(auth), store_ok(auth));
-    let store_name = auth.sessions.store().name();
+    let store_name = auth.session_store_name();
     let failing: Vec<String> = [
         (!users).then(|| "user database".to_owned()),
         (!store).then(|| format!("session store ({store_name})")),
@@ -47,14 +47,14 @@ async fn ready(auth: &State<Auth>) -> (Status, String) {
 
 /// The cheapest query every users backend has.
 async fn users_ok(auth: &Auth) -> bool {
-    matches!(timeout(CHECK_TIMEOUT, auth.users.count()).await, Ok(Ok(_)))
+    matches!(timeout(CHECK_TIMEOUT, auth.count_users()).await, Ok(Ok(_)))
 }
 
 /// A read of a key no session has: a round trip to the store that changes nothing.
 async fn store_ok(auth: &Auth) -> bool {
     let probe = SessionKey([0u8; 32]);
     matches!(
-        timeout(CHECK_TIMEOUT, auth.sessions.get_by_key(&probe)).await,
+        timeout(CHECK_TIMEOUT, auth.session_by_key(&probe)).await,
         Ok(Ok(_))
     )
 }

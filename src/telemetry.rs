@@ -19,9 +19,12 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
 use uuid::Uuid;
 
+mod security_event;
+
+pub use security_event::{Actor, SecurityEvent, Via};
+
 /// The target of every security event. Alert on it: each event carries an `event` field
-/// naming it (`login_succeeded`, `login_failed`, `login_throttled`, `logout`,
-/// `session_revoked`, `password_changed`, `user_deleted`, `csrf_rejected`).
+/// naming it (see [`SecurityEvent`], and the table in `docs/operations.md`).
 pub const SECURITY: &str = "latchkey::security";
 /// The target of the one line logged per request.
 pub const REQUESTS: &str = "latchkey::request";
@@ -107,10 +110,6 @@ pub fn init_admin(format: LogFormat) {
     let _ = subscriber(format, filter, std::io::stderr).try_init();
 }
 
-/// A security event that an admin command caused (the web handlers log theirs inline).
-pub fn security_event(event: &'static str, user_id: Uuid, message: &str) {
-    tracing::info!(target: SECURITY, event, user_id = %user_id, "{message}");
-}
 
 /// This request's id: a random UUID, made on first use and cached for the request.
 pub fn request_id<'r>(request: &'r Request<'_>) -> &'r str {

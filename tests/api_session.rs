@@ -436,13 +436,13 @@ async fn login_with_wrong_method_is_405_json() {
     assert!(body["error"].is_string());
 }
 
-// Uniform login errors
+// Uniform login errors: the default outside the course's open semantics
 
 #[rocket::async_test]
 async fn uniform_errors_answer_unknown_email_and_wrong_password_alike() {
     let app = app("session_auth")
         .user(BOB, BOB_PASSWORD)
-        .set("api_uniform_login_errors", true)
+        .set("course_mode", false)
         .spawn()
         .await;
 
@@ -457,7 +457,7 @@ async fn uniform_errors_answer_unknown_email_and_wrong_password_alike() {
 async fn uniform_errors_still_let_the_right_password_in() {
     let app = app("session_auth")
         .user(BOB, BOB_PASSWORD)
-        .set("api_uniform_login_errors", true)
+        .set("course_mode", false)
         .spawn()
         .await;
 
@@ -470,7 +470,7 @@ async fn uniform_errors_still_let_the_right_password_in() {
 async fn uniform_errors_keep_email_missing() {
     let app = app("session_auth")
         .user(BOB, BOB_PASSWORD)
-        .set("api_uniform_login_errors", true)
+        .set("course_mode", false)
         .spawn()
         .await;
 

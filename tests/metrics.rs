@@ -90,16 +90,23 @@ async fn counters_follow_logins_and_sessions() {
 }
 
 #[rocket::async_test]
-async fn login_throttled_is_a_counter_other_code_can_bump() {
+async fn a_security_event_counts_its_metric_in_the_same_call() {
     let _turn = TURN.lock().await;
     let app = TestApp::builder().spawn().await;
     let before = scrape(&app).await;
 
-    latchkey::metrics::login_throttled();
+    latchkey::telemetry::SecurityEvent::LoginThrottled {
+        via: latchkey::telemetry::Via::Page,
+    }
+    .emit();
 
     let after = scrape(&app).await;
-    let series = r#"latchkey_logins_total{outcome="throttled"}"#;
-    assert_eq!(value(&after, series) - value(&before, series), 1.0);
+    let delta = |series: &str| value(&after, series) - value(&before, series);
+    assert_eq!(delta(r#"latchkey_logins_total{outcome="throttled"}"#), 1.0);
+    assert_eq!(
+        delta(r#"latchkey_security_events_total{event="login_throttled"}"#),
+        1.0
+    );
 }
 
 async fn status(app: &TestApp, remote: Option<&str>, headers: &[(&str, &str)]) -> Status {

@@ -207,12 +207,11 @@ async fn a_weaker_hash_is_upgraded_at_login_without_ending_the_session() {
         .await;
     let auth = app.client.rocket().state::<latchkey::auth::Auth>().unwrap();
     let before = auth
-        .users
-        .by_email("kim@example.com")
+        .user_by_email("kim@example.com")
         .await
         .unwrap()
         .unwrap();
-    assert!(auth.hasher.needs_upgrade(&before.password_hash));
+    assert!(auth.needs_hash_upgrade(&before));
 
     let browser = app.browser();
     assert_redirect_to(
@@ -221,13 +220,12 @@ async fn a_weaker_hash_is_upgraded_at_login_without_ending_the_session() {
     );
 
     let after = auth
-        .users
-        .by_email("kim@example.com")
+        .user_by_email("kim@example.com")
         .await
         .unwrap()
         .unwrap();
     assert_ne!(after.password_hash, before.password_hash);
-    assert!(!auth.hasher.needs_upgrade(&after.password_hash));
+    assert!(!auth.needs_hash_upgrade(&after));
     assert_eq!(after.auth_epoch, before.auth_epoch);
     assert!(
         browser.is_logged_in().await,

@@ -27,8 +27,7 @@ fn hash_runs(client: &rocket::local::asynchronous::Client) -> u64 {
         .rocket()
         .state::<Auth>()
         .expect("Auth is managed")
-        .hasher
-        .runs()
+        .hash_runs()
 }
 
 async fn login_from(browser: &Browser<'_>, from: SocketAddr, email: &str, password: &str) -> Reply {

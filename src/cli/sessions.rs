@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::users::find_user;
 use super::{block_on, load_services, refuse_memory_store, utc, Failure, SessionsCommand};
 use crate::auth::Auth;
+use crate::telemetry::Actor;
 use crate::errors::error_chain;
 use crate::sessions::{SessionKey, SessionRecord};
 use crate::users::User;
@@ -32,8 +33,7 @@ pub fn run(command: SessionsCommand) -> Result<(), Failure> {
             SessionsCommand::Revoke { .. } => Err(Failure::from("give a session key or --user")),
             SessionsCommand::PurgeExpired => {
                 let removed = auth
-                    .sessions
-                    .sweep()
+                    .sweep_expired()
                     .await
                     .map_err(|error| Failure(error_chain(&error)))?;
                 println!("removed {removed} expired session(s)");
@@ -53,8 +53,7 @@ async fn all_sessions(
     let users = match only {
         Some(user) => vec![user],
         None => auth
-            .users
-            .list()
+            .list_users()
             .await
             .map_err(|error| Failure(error_chain(&error)))?,
     };
@@ -62,8 +61,7 @@ async fn all_sessions(
     let mut sessions = Vec::new();
     for (id, user) in &by_id {
         let found = auth
-            .sessions
-            .list_for_user(*id)
+            .sessions_of(*id)
             .await
             .map_err(|error| Failure(error_chain(&error)))?;
         sessions.extend(
@@ -136,46 +134,23 @@ async fn revoke_key(auth: &Auth, given: &str) -> Result<(), Failure> {
             }
         }
     };
-    let record = auth
-        .sessions
-        .get_by_key(&key)
-        .await
-        .map_err(|error| Failure(error_chain(&error)))?;
     let ended = auth
-        .sessions
-        .end_key(&key)
+        .revoke_by_key(&key)
         .await
         .map_err(|error| Failure(error_chain(&error)))?;
-    match (ended, record) {
-        (true, Some(record)) => {
-            crate::telemetry::security_event(
-                "session_revoked",
-                record.user_id,
-                "session revoked by an admin",
-            );
-            println!("ended session {}", &key.to_hex()[..SHOWN_KEY]);
-            Ok(())
-        }
-        (true, None) => {
-            println!("ended session {}", &key.to_hex()[..SHOWN_KEY]);
-            Ok(())
-        }
-        (false, _) => Err(Failure(format!("no session with the key {given}"))),
+    if !ended {
+        return Err(Failure(format!("no session with the key {given}")));
     }
+    println!("ended session {}", &key.to_hex()[..SHOWN_KEY]);
+    Ok(())
 }
 
 async fn revoke_user(auth: &Auth, who: &str) -> Result<(), Failure> {
     let user = find_user(auth, who).await?;
     let ended = auth
-        .sessions
-        .end_all_for_user(user.id)
+        .revoke_all(user.id, Actor::Admin)
         .await
         .map_err(|error| Failure(error_chain(&error)))?;
-    crate::telemetry::security_event(
-        "session_revoked",
-        user.id,
-        "every session of the user revoked by an admin",
-    );
     println!("ended {ended} session(s) of {}", user.email);
     Ok(())
 }

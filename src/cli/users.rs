@@ -5,6 +5,7 @@ use uuid::Uuid;
 use super::input::read_password;
 use super::{block_on, load_services, utc, Failure, UsersCommand};
 use crate::auth::{AccountError, Auth, Registration};
+use crate::telemetry::Actor;
 use crate::users::validate::normalize_email;
 use crate::users::User;
 
@@ -44,10 +45,10 @@ pub fn run(command: UsersCommand) -> Result<(), Failure> {
 /// A user named by id (a UUID) or email, or a failure saying nobody is.
 pub(super) async fn find_user(auth: &Auth, who: &str) -> Result<User, Failure> {
     let found = match Uuid::try_parse(who.trim()) {
-        Ok(id) => auth.users.by_id(id).await,
+        Ok(id) => auth.user_by_id(id).await,
         Err(_) => {
             let email = normalize_email(who).map_err(|reason| format!("{who:?}: {reason}"))?;
-            auth.users.by_email(&email).await
+            auth.user_by_email(&email).await
         }
     };
     found
@@ -85,8 +86,7 @@ async fn add(
 
 async fn list(auth: &Auth) -> Result<(), Failure> {
     let users = auth
-        .users
-        .list()
+        .list_users()
         .await
         .map_err(|error| Failure(crate::errors::error_chain(&error)))?;
     println!("{:<36}  {:<32}  {:<24}  CREATED", "ID", "EMAIL", "NAME");
@@ -110,22 +110,11 @@ async fn list(auth: &Auth) -> Result<(), Failure> {
 
 async fn delete(auth: &Auth, who: &str) -> Result<(), Failure> {
     let user = find_user(auth, who).await?;
-    // Sessions first: a user row gone with sessions left would be harmless (the guard
-    // drops sessions of unknown users), but this way a failure leaves the account intact.
     let ended = auth
-        .sessions
-        .end_all_for_user(user.id)
+        .delete_account(user.id, Actor::Admin)
         .await
-        .map_err(|error| Failure(crate::errors::error_chain(&error)))?;
-    let deleted = auth
-        .users
-        .delete(user.id)
-        .await
-        .map_err(|error| Failure(crate::errors::error_chain(&error)))?;
-    if !deleted {
-        return Err(Failure(format!("no user {who:?}")));
-    }
-    crate::telemetry::security_event("user_deleted", user.id, "user deleted by an admin");
+        .map_err(|error| Failure(crate::errors::error_chain(&error)))?
+        .ok_or_else(|| Failure(format!("no user {who:?}")))?;
     println!(
         "deleted user {} {} and ended {ended} session(s)",
         user.id, user.email
@@ -140,7 +129,6 @@ async fn set_password(auth: &Auth, who: &str, password: &str) -> Result<(), Fail
         Err(AccountError::App(error)) => return Err(Failure(crate::errors::error_chain(&error))),
         Err(refused) => return Err(Failure(refused.to_string())),
     };
-    crate::telemetry::security_event("password_changed", updated.id, "password set by an admin");
     println!(
         "password changed for {}; ended {ended} session(s)",
         updated.email

@@ -10,12 +10,13 @@ use rocket_dyn_templates::Template;
 use serde_json::json;
 
 use super::pages::{render, time_json, Page};
-use crate::auth::{AccountError, Auth};
+use crate::auth::{AccountError, Auth, Revoked, Visitor};
 use crate::config::Settings;
 use crate::csrf;
 use crate::errors::AppError;
 use crate::guards::{CurrentUser, UserAgent};
-use crate::sessions::{cookie, SessionKey};
+use crate::sessions::SessionKey;
+use crate::throttle::Gate;
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -37,8 +38,7 @@ async fn sessions(
 ) -> Result<Template, AppError> {
     let current_key = current.id.key();
     let list: Vec<_> = auth
-        .sessions
-        .list_for_user(current.user.id)
+        .sessions_of(current.user.id)
         .await?
         .into_iter()
         .map(|(key, record)| {
@@ -89,23 +89,20 @@ async fn revoke(
         .as_deref()
         .and_then(SessionKey::from_hex)
         .ok_or_else(not_found)?;
-    match auth.sessions.get_by_key(&key).await? {
-        Some(record) if record.user_id == current.user.id => {}
-        _ => return Err(not_found()),
-    }
-    auth.sessions.end_key(&key).await?;
-    tracing::info!(target: crate::telemetry::SECURITY, event = "session_revoked", user_id = %current.user.id, "session revoked by its user");
-    if key == current.id.key() {
-        cookie::clear(jar, settings);
-        return Ok(Flash::success(
+    match auth
+        .revoke(current.user.id, &current.id, &key, jar, settings)
+        .await?
+    {
+        Revoked::NoSuchSession => Err(not_found()),
+        Revoked::ThisSession => Ok(Flash::success(
             Redirect::to("/login"),
             "You ended this session, so you have been logged out.",
-        ));
+        )),
+        Revoked::Other => Ok(Flash::success(
+            Redirect::to("/sessions"),
+            "That session has ended. Its cookie no longer works anywhere.",
+        )),
     }
-    Ok(Flash::success(
-        Redirect::to("/sessions"),
-        "That session has ended. Its cookie no longer works anywhere.",
-    ))
 }
 
 #[derive(FromForm)]
@@ -120,14 +117,7 @@ async fn revoke_others(
     auth: &State<Auth>,
 ) -> Result<Flash<Redirect>, AppError> {
     csrf::verify(&current.csrf_token(), form.csrf_token.as_deref())?;
-    let current_key = current.id.key();
-    let mut ended = 0;
-    for (key, _) in auth.sessions.list_for_user(current.user.id).await? {
-        if key != current_key && auth.sessions.end_key(&key).await? {
-            ended += 1;
-        }
-    }
-    tracing::info!(target: crate::telemetry::SECURITY, event = "session_revoked", user_id = %current.user.id, count = ended, "user ended their other sessions");
+    let ended = auth.revoke_others(current.user.id, &current.id).await?;
     let message = match ended {
         0 => "There were no other sessions.".to_owned(),
         1 => "Logged out 1 other session.".to_owned(),
@@ -137,7 +127,7 @@ async fn revoke_others(
 }
 
 fn password_page(auth: &Auth, current: &CurrentUser, error: Option<&str>) -> Template {
-    let context = json!({ "error": error, "password_min": auth.policy.min_chars() });
+    let context = json!({ "error": error, "password_min": auth.password_min_chars() });
     render("password", Some(current), None, context)
 }
 
@@ -167,6 +157,7 @@ async fn change_password(
     settings: &State<Settings>,
     jar: &CookieJar<'_>,
     user_agent: UserAgent,
+    gate: Gate<'_>,
 ) -> Result<Page, AppError> {
     csrf::verify(&current.csrf_token(), form.csrf_token.as_deref())?;
     let new_password = form.new_password.as_deref().unwrap_or_default();
@@ -179,14 +170,18 @@ async fn change_password(
         let page = password_page(auth, &current, Some("The new passwords do not match."));
         return Ok(Page::WithStatus((Status::UnprocessableEntity, page)));
     }
+    let visitor = Visitor {
+        jar,
+        settings,
+        user_agent: user_agent.0.as_deref(),
+    };
     let outcome = auth
         .change_password(
-            jar,
-            settings,
+            &gate,
+            &visitor,
             &current.user,
             form.current_password.as_deref().unwrap_or_default(),
             new_password,
-            user_agent.0.as_deref(),
         )
         .await;
     match outcome {

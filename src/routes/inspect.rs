@@ -28,7 +28,7 @@ fn session(
     auth: &State<Auth>,
 ) -> Template {
     let record = &current.session;
-    let now = auth.sessions.now();
+    let now = auth.now();
     // What the browser sends: the encrypted value as it travels (percent-encoded), cut
     // short as everywhere else.
     let browser_value = jar
@@ -48,7 +48,7 @@ fn session(
         },
         "decrypted_id": current.id.shortened(),
         "store_key": current.id.key().to_hex(),
-        "store": auth.sessions.store().name(),
+        "store": auth.session_store_name(),
         "record": {
             "created_at": time_json(record.created_at),
             "last_seen": time_json(record.last_seen),

@@ -11,12 +11,13 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 use super::redirect::{after_login, safe_next};
-use crate::auth::{AccountError, Auth, CredentialCheck, Registration};
+use crate::auth::{AccountError, Auth, CredentialCheck, Registration, Visitor};
 use crate::config::Settings;
 use crate::csrf::{self, AnonCsrf};
 use crate::errors::AppError;
 use crate::guards::{CurrentUser, MaybeUser, UserAgent};
 use crate::sessions::{SessionKey, SessionRecord};
+use crate::telemetry::Via;
 use crate::throttle::Gate;
 
 pub fn routes() -> Vec<Route> {
@@ -126,7 +127,7 @@ fn signup_page(
         None,
         json!({
             "csrf_token": csrf.token(),
-            "password_min": auth.policy.min_chars(),
+            "password_min": auth.password_min_chars(),
             "error": error,
             // Typed values come back, passwords never do.
             "email": form.and_then(|f| f.email.as_deref()).unwrap_or_default(),
@@ -155,7 +156,6 @@ async fn signup(
     gate: Gate<'_>,
 ) -> Result<Page, AppError> {
     csrf.verify(form.csrf_token.as_deref())?;
-    gate.check_signup().await?;
     let password = form.password.as_deref().unwrap_or_default();
     if form.password_confirmation.as_deref().unwrap_or_default() != password {
         let page = signup_page(
@@ -172,8 +172,8 @@ async fn signup(
         first_name: form.first_name.as_deref(),
         last_name: form.last_name.as_deref(),
     };
-    let user = match auth.register(registration).await {
-        Ok(user) => user,
+    let account = match auth.sign_up(&gate, registration, Via::Page).await {
+        Ok(account) => account,
         Err(AccountError::App(error)) => return Err(error),
         Err(error) => {
             let status = match error {
@@ -184,8 +184,12 @@ async fn signup(
             return Ok(Page::WithStatus((status, page)));
         }
     };
-    auth.log_in(jar, settings, &user, user_agent.0.as_deref())
-        .await?;
+    let visitor = Visitor {
+        jar,
+        settings,
+        user_agent: user_agent.0.as_deref(),
+    };
+    auth.log_in_new_account(&visitor, account).await?;
     Ok(Page::Flash(Flash::success(
         Redirect::to("/profile"),
         "Welcome to Latchkey! Your account is ready and you are logged in.",
@@ -257,14 +261,17 @@ async fn login(
         );
         return Ok(Page::WithStatus((Status::UnprocessableEntity, page)));
     }
-    match gate.check_login(auth, email, password).await? {
-        CredentialCheck::Valid(user) => {
-            auth.log_in(jar, settings, &user, user_agent.0.as_deref())
-                .await?;
-            Ok(Page::Redirect(Redirect::to(after_login(next))))
-        }
+    let visitor = Visitor {
+        jar,
+        settings,
+        user_agent: user_agent.0.as_deref(),
+    };
+    match auth
+        .log_in(&gate, &visitor, email, password, Via::Page)
+        .await?
+    {
+        CredentialCheck::Valid(_) => Ok(Page::Redirect(Redirect::to(after_login(next)))),
         CredentialCheck::UnknownEmail | CredentialCheck::WrongPassword => {
-            tracing::warn!(target: crate::telemetry::SECURITY, event = "login_failed", "login failed");
             let page = login_page(&csrf, email, next, None, Some(LOGIN_FAILED));
             Ok(Page::WithStatus((Status::Unauthorized, page)))
         }
@@ -409,8 +416,7 @@ async fn logout(
     jar: &CookieJar<'_>,
 ) -> Result<Flash<Redirect>, AppError> {
     csrf::verify(&current.csrf_token(), form.csrf_token.as_deref())?;
-    auth.log_out(jar, settings, &current.id).await?;
-    tracing::info!(target: crate::telemetry::SECURITY, event = "logout", user_id = %current.user.id, "logged out");
+    auth.log_out(jar, settings, &current.id, Via::Page).await?;
     Ok(Flash::success(Redirect::to("/login"), LOGGED_OUT))
 }
 

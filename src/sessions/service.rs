@@ -10,6 +10,7 @@ use super::{SessionId, SessionKey, SessionRecord, SessionStore, StoreError};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::metrics;
+use crate::telemetry::SecurityEvent;
 
 /// User agents are attacker-controlled input: keep enough to recognise a device.
 const USER_AGENT_MAX_CHARS: usize = 256;
@@ -21,6 +22,8 @@ pub struct Sessions {
     idle: Duration,
     absolute: Duration,
     touch_interval: Duration,
+    /// `max_sessions_per_user`; 0 for no limit.
+    max_per_user: usize,
 }
 
 impl Sessions {
@@ -31,6 +34,7 @@ impl Sessions {
             idle: settings.idle_timeout(),
             absolute: settings.absolute_timeout(),
             touch_interval: settings.touch_interval(),
+            max_per_user: settings.max_sessions_per_user,
         }
     }
 
@@ -83,7 +87,45 @@ impl Sessions {
                 metrics::sessions_revoked(1);
             }
         }
+        let evicted = self.evict_beyond_limit(user_id, &id.key()).await?;
+        if evicted > 0 {
+            SecurityEvent::SessionEvicted {
+                user_id,
+                count: evicted,
+            }
+            .emit();
+        }
         Ok((id, record))
+    }
+
+    /// Keeps a user at `max_sessions_per_user` live sessions by ending the least recently
+    /// used ones (never `keep`, the one just started). Bounds what one account can make
+    /// the store hold, the way a login on a new device signs out the oldest elsewhere.
+    /// Uses only the store's list and delete, so every backend behaves alike.
+    async fn evict_beyond_limit(&self, user_id: Uuid, keep: &SessionKey) -> Result<u64, StoreError> {
+        if self.max_per_user == 0 {
+            return Ok(0);
+        }
+        let mut others: Vec<_> = self
+            .list_for_user(user_id)
+            .await?
+            .into_iter()
+            .filter(|(key, _)| key != keep)
+            .collect();
+        let allowed_others = self.max_per_user - 1;
+        if others.len() <= allowed_others {
+            return Ok(0);
+        }
+        // Least recently used first; the creation time breaks ties in last-seen.
+        others.sort_by_key(|(_, record)| (record.last_seen, record.created_at));
+        let surplus = others.len() - allowed_others;
+        let mut ended = 0;
+        for (key, _) in others.into_iter().take(surplus) {
+            if self.end_key(&key).await? {
+                ended += 1;
+            }
+        }
+        Ok(ended)
     }
 
     /// The live record behind an id, or `None`. An expired record is deleted on sight,

@@ -36,7 +36,6 @@ pub use memory::MemoryThrottleStore;
 pub use redis::RedisThrottleStore;
 pub use sqlite::SqliteThrottleStore;
 
-use crate::auth::{Auth, CredentialCheck};
 use crate::clock::Clock;
 use crate::config::{SessionStoreKind, Settings};
 use crate::errors::AppError;
@@ -290,19 +289,20 @@ impl<'r> FromRequest<'r> for Gate<'r> {
 }
 
 impl Gate<'_> {
-    /// [`Throttle::check_login`] for this client.
+    /// [`Throttle::begin_login`] for this client.
     ///
     /// # Errors
-    /// As [`Throttle::check_login`].
-    pub async fn check_login(
-        &self,
-        auth: &Auth,
-        email: &str,
-        password: &str,
-    ) -> Result<CredentialCheck, AppError> {
-        self.throttle
-            .check_login(auth, &self.client, email, password)
-            .await
+    /// As [`Throttle::begin_login`].
+    pub async fn begin_login(&self, email: &str) -> Result<LoginAttempt, AppError> {
+        self.throttle.begin_login(&self.client, email).await
+    }
+
+    /// [`Throttle::finish_login`].
+    ///
+    /// # Errors
+    /// As [`Throttle::finish_login`].
+    pub async fn finish_login(&self, attempt: LoginAttempt, succeeded: bool) -> Result<(), AppError> {
+        self.throttle.finish_login(attempt, succeeded).await
     }
 
     /// [`Throttle::check_signup`] for this client.
@@ -312,6 +312,18 @@ impl Gate<'_> {
     pub async fn check_signup(&self) -> Result<(), AppError> {
         self.throttle.check_signup(&self.client).await
     }
+}
+
+/// A password check the throttle let through and counted: settle it with
+/// [`Throttle::finish_login`] once the password has been checked.
+#[must_use = "an attempt is settled with finish_login"]
+pub struct LoginAttempt {
+    now: i64,
+    address_key: String,
+    pair_key: String,
+    strikes_key: String,
+    account_key: String,
+    pair: Option<Count>,
 }
 
 /// Seconds a throttled client should wait, kept in request-local state so the error
@@ -371,22 +383,23 @@ impl Throttle {
         }
     }
 
-    /// Checks an email and password unless this client (or this client on this account)
-    /// is over its failure budget; then [`AppError::Throttled`] comes back and the
-    /// password hash is never run. Counts the outcome.
+    /// Counts a password check for `email` from this client, unless this client (or this
+    /// client on this account) is over its failure budget: then [`AppError::Throttled`]
+    /// comes back and the caller must not run the password hash. Logins and the
+    /// current-password check of a password change share these counters.
     ///
-    /// Attempts are counted before the hash runs and a success takes its count back, so
-    /// a burst of parallel guesses cannot all slip through before the first is counted.
+    /// Attempts are counted before the hash runs and a success takes its count back
+    /// ([`Throttle::finish_login`]), so a burst of parallel guesses cannot all slip
+    /// through before the first is counted, and the hashing one account can cause from
+    /// one address is bounded by its budget.
     ///
     /// # Errors
-    /// [`AppError::Throttled`] (429), or a store, database or hasher failure.
-    pub async fn check_login(
+    /// [`AppError::Throttled`] (429), or a store failure.
+    pub async fn begin_login(
         &self,
-        auth: &Auth,
         client: &ClientAddr,
         email: &str,
-        password: &str,
-    ) -> Result<CredentialCheck, AppError> {
+    ) -> Result<LoginAttempt, AppError> {
         let limits = &self.limits;
         let now = self.now();
         let account = account_id(email);
@@ -401,7 +414,6 @@ impl Throttle {
                 .add(&address_key, 1, now, limits.login_address_window)
                 .await?;
             if count.count > limits.login_failures_per_address {
-                log::warn!(target: "latchkey::security", "login throttled: address over its limit");
                 return Err(self.refuse(count, now));
             }
         }
@@ -424,32 +436,48 @@ impl Throttle {
             let count = self.store.add(&pair_key, 1, now, window).await?;
             if count.count > allowance {
                 self.forget_attempt(&address_key, now).await?;
-                log::warn!(target: "latchkey::security", "login throttled: account and address over their limit");
                 return Err(self.refuse(count, now));
             }
             pair = Some(count);
         }
+        Ok(LoginAttempt {
+            now,
+            address_key,
+            pair_key,
+            strikes_key,
+            account_key,
+            pair,
+        })
+    }
 
-        let outcome = auth.check_credentials(email, password).await?;
-        if let CredentialCheck::Valid(_) = outcome {
-            // A success is not a failure: give back the attempt, clear the pair's record.
-            self.forget_attempt(&address_key, now).await?;
-            self.store.clear(&pair_key).await?;
-            self.store.clear(&strikes_key).await?;
+    /// Settles a counted attempt: a success gives the attempt back and clears the
+    /// pair's record; a failure counts against the account (and may lengthen the pair's
+    /// next lockout).
+    ///
+    /// # Errors
+    /// A store failure.
+    pub async fn finish_login(&self, attempt: LoginAttempt, succeeded: bool) -> Result<(), AppError> {
+        let limits = &self.limits;
+        let now = attempt.now;
+        if succeeded {
+            self.forget_attempt(&attempt.address_key, now).await?;
+            self.store.clear(&attempt.pair_key).await?;
+            self.store.clear(&attempt.strikes_key).await?;
         } else {
             if limits.login_failures_per_account > 0 {
                 self.store
-                    .add(&account_key, 1, now, limits.login_failure_window)
+                    .add(&attempt.account_key, 1, now, limits.login_failure_window)
                     .await?;
             }
-            if pair.is_some_and(|c| c.count == pair_limit) {
+            let pair_limit = limits.login_failures_per_account_address;
+            if attempt.pair.is_some_and(|c| c.count == pair_limit) {
                 // This failure used up the pair's budget: the next lockout lasts longer.
                 self.store
-                    .add(&strikes_key, 1, now, limits.login_max_lockout.max(86_400))
+                    .add(&attempt.strikes_key, 1, now, limits.login_max_lockout.max(86_400))
                     .await?;
             }
         }
-        Ok(outcome)
+        Ok(())
     }
 
     async fn forget_attempt(&self, address_key: &str, now: i64) -> Result<(), StoreError> {
@@ -482,7 +510,6 @@ impl Throttle {
             )
             .await?;
         if count.count > limit {
-            log::warn!(target: "latchkey::security", "signup throttled: address over its limit");
             return Err(self.refuse(count, now));
         }
         Ok(())

@@ -116,6 +116,7 @@ impl PasswordHasher {
         let _permit = self.inner.permits.acquire().await.expect("never closed");
         drop(queued);
         let _running = crate::metrics::HashRunning::start();
+        crate::metrics::password_verified();
         rocket::tokio::task::spawn_blocking(move || {
             yield_to_page_views();
             let user_exists = stored.is_some();

@@ -68,7 +68,7 @@ fn figment_for(dir: &TempDir, auth_type: &str, overrides: &[(&'static str, Value
         ("secret_key", json!(secret_key())),
         ("log_level", json!("off")),
         ("session_name", json!(SESSION_NAME)),
-        ("api_uniform_login_errors", json!(false)),
+        ("course_mode", json!(true)),
         ("auth_type", json!(auth_type)),
     ];
     for (key, value) in base.iter().chain(overrides) {
@@ -78,7 +78,7 @@ fn figment_for(dir: &TempDir, auth_type: &str, overrides: &[(&'static str, Value
 }
 
 impl AppBuilder {
-    /// Overrides one setting (`"session_duration"`, `"api_uniform_login_errors"`, ...).
+    /// Overrides one setting (`"session_duration"`, `"course_mode"`, ...).
     pub fn set(mut self, key: &'static str, value: impl Serialize) -> Self {
         let value = serde_json::to_value(value).expect("setting serialises");
         self.overrides.push((key, value));

@@ -10,7 +10,7 @@ use crate::auth::{Auth, CredentialCheck};
 use crate::config::{AuthType, Settings};
 use crate::errors::AppError;
 use crate::guards::current_session;
-use crate::throttle::{ClientAddr, RetryAfter, Throttle};
+use crate::throttle::{ClientAddr, Gate, RetryAfter, Throttle};
 use crate::users::User;
 
 /// Paths that need no authentication, matched exactly: the `TrailingSlash` fairing has
@@ -72,8 +72,11 @@ async fn decide(request: &Request<'_>) -> Result<Option<User>, Status> {
             let Some(throttle) = rocket.state::<Throttle>() else {
                 return Err(Status::InternalServerError);
             };
-            let client = ClientAddr::of(request, throttle.trusted());
-            match throttle.check_login(auth, &client, &email, &password).await {
+            let gate = Gate {
+                throttle,
+                client: ClientAddr::of(request, throttle.trusted()),
+            };
+            match auth.authenticate(&gate, &email, &password).await {
                 Ok(CredentialCheck::Valid(user)) => Ok(Some(user)),
                 Ok(_) => Err(Status::Forbidden),
                 Err(AppError::Throttled { retry_after }) => {

@@ -99,7 +99,7 @@ async fn stats(
     _caller: ApiCaller,
     auth: &rocket::State<crate::auth::Auth>,
 ) -> Result<Json<Value>, AppError> {
-    let users = auth.users.count().await?;
+    let users = auth.count_users().await?;
     Ok(Json(json!({ "users": users })))
 }
 

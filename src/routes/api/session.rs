@@ -8,11 +8,12 @@ use rocket::{delete, post, FromForm, State};
 use serde_json::{json, Value};
 
 use super::{user_json, ApiCaller};
-use crate::auth::{Auth, CredentialCheck};
+use crate::auth::{Auth, CredentialCheck, Visitor};
 use crate::config::{AuthType, Settings};
 use crate::errors::AppError;
 use crate::guards::UserAgent;
 use crate::sessions::cookie;
+use crate::telemetry::Via;
 use crate::throttle::Gate;
 
 /// Only form fields count (urlencoded or multipart); a JSON body or the query string
@@ -47,24 +48,30 @@ pub async fn login(
     let email = present(&form.email).ok_or_else(|| AppError::bad_request("email missing"))?;
     let password =
         present(&form.password).ok_or_else(|| AppError::bad_request("password missing"))?;
-    let user = match gate.check_login(auth, &email, &password).await? {
-        CredentialCheck::Valid(user) => user,
-        failure => {
-            tracing::warn!(target: crate::telemetry::SECURITY, event = "login_failed", via = "api", "login failed");
-            return Err(match failure {
-                _ if settings.api_uniform_login_errors => {
-                    AppError::refused(Status::Unauthorized, "invalid email or password")
-                }
-                CredentialCheck::UnknownEmail => {
-                    AppError::refused(Status::NotFound, "no user found for this email")
-                }
-                _ => AppError::refused(Status::Unauthorized, "wrong password"),
-            });
-        }
+    let visitor = Visitor {
+        jar,
+        settings,
+        user_agent: user_agent.0.as_deref(),
     };
-    auth.log_in(jar, settings, &user, user_agent.0.as_deref())
-        .await?;
-    Ok(Json(user_json(&user)))
+    match auth
+        .log_in(&gate, &visitor, &email, &password, Via::Api)
+        .await?
+    {
+        CredentialCheck::Valid(user) => Ok(Json(user_json(&user))),
+        // Outside the course's open semantics, one answer for both failures: nobody
+        // learns which emails have accounts (as on the pages).
+        _ if !settings.course_mode => Err(AppError::refused(
+            Status::Unauthorized,
+            "invalid email or password",
+        )),
+        CredentialCheck::UnknownEmail => Err(AppError::refused(
+            Status::NotFound,
+            "no user found for this email",
+        )),
+        CredentialCheck::WrongPassword => {
+            Err(AppError::refused(Status::Unauthorized, "wrong password"))
+        }
+    }
 }
 
 /// A login whose body is not a form (JSON, text, none): its fields are missing.
@@ -88,9 +95,8 @@ pub async fn logout(
     sessions_disabled(settings)?;
     let not_found = || AppError::refused(Status::NotFound, "Not found");
     let id = cookie::read(jar, settings).ok_or_else(not_found)?;
-    if !auth.sessions.end(&id).await? {
+    if !auth.log_out(jar, settings, &id, Via::Api).await? {
         return Err(not_found());
     }
-    cookie::clear(jar, settings);
     Ok(Json(json!({})))
 }

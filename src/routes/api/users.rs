@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::{user_json, ApiCaller};
 use crate::auth::{AccountError, Auth, Registration};
+use crate::telemetry::{Actor, Via};
 use crate::errors::AppError;
 use crate::throttle::Gate;
 use crate::users::validate::optional_name;
@@ -24,7 +25,7 @@ fn not_found() -> AppError {
 /// Ids that are not UUIDs name no user: 404, as the course's `User.get` answers.
 async fn find(auth: &Auth, id: &str) -> Result<User, AppError> {
     let id = Uuid::try_parse(id).map_err(|_| not_found())?;
-    auth.users.by_id(id).await?.ok_or_else(not_found)
+    auth.user_by_id(id).await?.ok_or_else(not_found)
 }
 
 /// Reads a JSON object body within the `json` limit. Anything that is not a JSON object
@@ -62,7 +63,7 @@ fn name_change(body: &Map<String, Value>, key: &str) -> Result<Option<Option<Str
 
 #[get("/users")]
 pub async fn list(_caller: ApiCaller, auth: &State<Auth>) -> Result<Json<Value>, AppError> {
-    let users = auth.users.list().await?;
+    let users = auth.list_users().await?;
     Ok(Json(users.iter().map(user_json).collect()))
 }
 
@@ -84,7 +85,6 @@ pub async fn create(
     auth: &State<Auth>,
     gate: Gate<'_>,
 ) -> Result<(Status, Json<Value>), AppError> {
-    gate.check_signup().await?;
     let body = json_object(limits, data).await?;
     let text = |key: &str| {
         body.get(key)
@@ -99,8 +99,8 @@ pub async fn create(
         first_name: body.get("first_name").and_then(Value::as_str),
         last_name: body.get("last_name").and_then(Value::as_str),
     };
-    match auth.register(registration).await {
-        Ok(user) => Ok((Status::Created, Json(user_json(&user)))),
+    match auth.sign_up(&gate, registration, Via::Api).await {
+        Ok(account) => Ok((Status::Created, Json(user_json(account.user())))),
         Err(AccountError::App(error)) => Err(error),
         Err(reason) => Err(AppError::bad_request(format!(
             "Can't create User: {reason}"
@@ -123,24 +123,26 @@ pub async fn update(
         last_name: name_change(&body, "last_name")?,
     };
     let updated = auth
-        .users
-        .update_names(user.id, change, auth.clock.now())
+        .update_names(user.id, change)
         .await?
         .ok_or_else(not_found)?;
     Ok(Json(user_json(&updated)))
 }
 
-/// Deleting a user also ends all of their sessions.
+/// Deleting a user also ends all of their sessions (first, as everywhere).
 #[delete("/users/<id>")]
 pub async fn delete(
-    _caller: ApiCaller,
+    caller: ApiCaller,
     id: &str,
     auth: &State<Auth>,
 ) -> Result<Json<Value>, AppError> {
     let user = find(auth, id).await?;
-    if !auth.users.delete(user.id).await? {
+    let by = match &caller.0 {
+        Some(me) if me.id == user.id => Actor::User,
+        _ => Actor::ApiCaller,
+    };
+    if auth.delete_account(user.id, by).await?.is_none() {
         return Err(not_found());
     }
-    auth.sessions.end_all_for_user(user.id).await?;
     Ok(Json(json!({})))
 }
