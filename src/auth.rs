@@ -22,9 +22,7 @@ use crate::telemetry::{Actor, SecurityEvent, Via};
 use crate::throttle::Gate;
 use crate::users::policy::{self, PasswordPolicy};
 use crate::users::validate::{normalize_email, optional_name};
-use crate::users::{
-    NameChange, NewUser, PasswordHash, PasswordHasher, RepoError, User, UserRepo,
-};
+use crate::users::{NameChange, NewUser, PasswordHash, PasswordHasher, RepoError, User, UserRepo};
 
 /// Everything a request needs to authenticate, managed as Rocket state.
 #[derive(Clone)]
@@ -219,11 +217,7 @@ impl Auth {
                 CredentialCheck::WrongPassword
             }
             Verified { user: None, .. } => {
-                SecurityEvent::LoginFailed {
-                    user_id: None,
-                    via,
-                }
-                .emit();
+                SecurityEvent::LoginFailed { user_id: None, via }.emit();
                 CredentialCheck::UnknownEmail
             }
         })
@@ -703,7 +697,10 @@ impl Auth {
     ///
     /// # Errors
     /// When the session store fails.
-    pub async fn session_by_key(&self, key: &SessionKey) -> Result<Option<SessionRecord>, StoreError> {
+    pub async fn session_by_key(
+        &self,
+        key: &SessionKey,
+    ) -> Result<Option<SessionRecord>, StoreError> {
         self.sessions.get_by_key(key).await
     }
 

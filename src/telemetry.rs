@@ -110,7 +110,6 @@ pub fn init_admin(format: LogFormat) {
     let _ = subscriber(format, filter, std::io::stderr).try_init();
 }
 
-
 /// This request's id: a random UUID, made on first use and cached for the request.
 pub fn request_id<'r>(request: &'r Request<'_>) -> &'r str {
     &request

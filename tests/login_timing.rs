@@ -29,7 +29,10 @@ async fn verifications(client: &Client) -> f64 {
 }
 
 /// The verifications `attempt` caused.
-async fn cost<F: std::future::Future<Output = Status>>(client: &Client, attempt: F) -> (f64, Status) {
+async fn cost<F: std::future::Future<Output = Status>>(
+    client: &Client,
+    attempt: F,
+) -> (f64, Status) {
     let before = verifications(client).await;
     let status = attempt.await;
     (verifications(client).await - before, status)
@@ -73,7 +76,9 @@ async fn api_login_unknown_email_costs_what_a_known_one_costs() {
         })
         .await;
         let (unknown, _) = cost(&app.client, async {
-            app.login_response("nobody@hbtn.io", password).await.status()
+            app.login_response("nobody@hbtn.io", password)
+                .await
+                .status()
         })
         .await;
 

@@ -11,7 +11,7 @@ use time::Duration;
 
 use common::{Browser, Reply, TestApp, PASSWORD};
 
-const NEW_PASSWORD: &str = "a brand new passphrase for ann";
+const NEW_PASSWORD: &str = "a completely new passphrase";
 
 async fn change_password(browser: &Browser<'_>, current: &str) -> Reply {
     let token = browser.csrf_token_from("/password").await;
@@ -91,7 +91,10 @@ async fn the_lock_is_the_login_lock_and_it_ends_with_its_window() {
     let reply = change_password(&ann, PASSWORD).await;
     common::assert_redirect_to(&reply, "/profile");
     assert_eq!(
-        app.browser().login("ann@example.com", NEW_PASSWORD).await.status,
+        app.browser()
+            .login("ann@example.com", NEW_PASSWORD)
+            .await
+            .status,
         Status::SeeOther
     );
 }

@@ -23,11 +23,8 @@ static TURN: rocket::tokio::sync::Mutex<()> = rocket::tokio::sync::Mutex::const_
 
 /// The `event` names in the table of the "Logs and security events" section.
 fn documented_events() -> BTreeSet<String> {
-    let doc = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/docs/operations.md"
-    ))
-    .expect("docs/operations.md");
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/operations.md"))
+        .expect("docs/operations.md");
     let section = doc
         .split("## Logs and security events")
         .nth(1)
@@ -157,7 +154,12 @@ async fn a_throttled_login_logs_login_throttled_and_counts_it() {
     let attacker = app.browser();
     let mut statuses = Vec::new();
     for _ in 0..6 {
-        statuses.push(attacker.login("ann@example.com", "not her password").await.status);
+        statuses.push(
+            attacker
+                .login("ann@example.com", "not her password")
+                .await
+                .status,
+        );
     }
 
     assert_eq!(statuses[..5], [Status::Unauthorized; 5]);

@@ -8,9 +8,9 @@ use uuid::Uuid;
 use super::users::find_user;
 use super::{block_on, load_services, refuse_memory_store, utc, Failure, SessionsCommand};
 use crate::auth::Auth;
-use crate::telemetry::Actor;
 use crate::errors::error_chain;
 use crate::sessions::{SessionKey, SessionRecord};
+use crate::telemetry::Actor;
 use crate::users::User;
 
 /// A prefix shorter than this could match many sessions by accident.

@@ -102,7 +102,11 @@ impl Sessions {
     /// used ones (never `keep`, the one just started). Bounds what one account can make
     /// the store hold, the way a login on a new device signs out the oldest elsewhere.
     /// Uses only the store's list and delete, so every backend behaves alike.
-    async fn evict_beyond_limit(&self, user_id: Uuid, keep: &SessionKey) -> Result<u64, StoreError> {
+    async fn evict_beyond_limit(
+        &self,
+        user_id: Uuid,
+        keep: &SessionKey,
+    ) -> Result<u64, StoreError> {
         if self.max_per_user == 0 {
             return Ok(0);
         }

@@ -301,7 +301,11 @@ impl Gate<'_> {
     ///
     /// # Errors
     /// As [`Throttle::finish_login`].
-    pub async fn finish_login(&self, attempt: LoginAttempt, succeeded: bool) -> Result<(), AppError> {
+    pub async fn finish_login(
+        &self,
+        attempt: LoginAttempt,
+        succeeded: bool,
+    ) -> Result<(), AppError> {
         self.throttle.finish_login(attempt, succeeded).await
     }
 
@@ -456,7 +460,11 @@ impl Throttle {
     ///
     /// # Errors
     /// A store failure.
-    pub async fn finish_login(&self, attempt: LoginAttempt, succeeded: bool) -> Result<(), AppError> {
+    pub async fn finish_login(
+        &self,
+        attempt: LoginAttempt,
+        succeeded: bool,
+    ) -> Result<(), AppError> {
         let limits = &self.limits;
         let now = attempt.now;
         if succeeded {
@@ -473,7 +481,12 @@ impl Throttle {
             if attempt.pair.is_some_and(|c| c.count == pair_limit) {
                 // This failure used up the pair's budget: the next lockout lasts longer.
                 self.store
-                    .add(&attempt.strikes_key, 1, now, limits.login_max_lockout.max(86_400))
+                    .add(
+                        &attempt.strikes_key,
+                        1,
+                        now,
+                        limits.login_max_lockout.max(86_400),
+                    )
                     .await?;
             }
         }

@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use super::{user_json, ApiCaller};
 use crate::auth::{AccountError, Auth, Registration};
-use crate::telemetry::{Actor, Via};
 use crate::errors::AppError;
+use crate::telemetry::{Actor, Via};
 use crate::throttle::Gate;
 use crate::users::validate::optional_name;
 use crate::users::{NameChange, User};
