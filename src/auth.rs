@@ -7,6 +7,7 @@
 //! The fields are private: code outside can read through narrow accessors, but cannot
 //! end a session, write a user or check a password except through an operation here.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use rocket::http::CookieJar;
@@ -33,6 +34,21 @@ pub struct Auth {
     clock: Arc<dyn Clock>,
     /// Rules for new passwords (NIST SP 800-63B rev 4).
     policy: PasswordPolicy,
+    /// Accounts whose current password is being checked right now: one at a time per
+    /// account, so parallel requests on one session cannot occupy every hashing slot.
+    checking: Arc<parking_lot::Mutex<HashSet<Uuid>>>,
+}
+
+/// An account's turn to have its current password checked; ends when dropped.
+struct CheckTurn {
+    checking: Arc<parking_lot::Mutex<HashSet<Uuid>>>,
+    user_id: Uuid,
+}
+
+impl Drop for CheckTurn {
+    fn drop(&mut self) {
+        self.checking.lock().remove(&self.user_id);
+    }
 }
 
 /// The outcome of a login attempt that was not refused outright (throttled, or an
@@ -123,7 +139,17 @@ impl Auth {
             hasher,
             clock,
             policy,
+            checking: Arc::default(),
         }
+    }
+
+    /// The account's turn for a current-password check, or `None` while another one of
+    /// its checks is running.
+    fn check_turn(&self, user_id: Uuid) -> Option<CheckTurn> {
+        self.checking.lock().insert(user_id).then(|| CheckTurn {
+            checking: self.checking.clone(),
+            user_id,
+        })
     }
 
     // ---- Logging in and out -------------------------------------------------------
@@ -529,7 +555,8 @@ impl Auth {
     /// Changes a password after checking the current one. The check counts like a login
     /// for throttling (same counters: a wrong current password is a failed login from
     /// this address on this account), so it cannot be used to guess the password or to
-    /// make the server hash without limit. Then every session of the user ends (the auth
+    /// make the server hash without limit; and one account has one check running at a
+    /// time (a second one meanwhile is refused with 429). Then every session of the user ends (the auth
     /// epoch moves on, and the store drops them), and this browser gets a fresh session:
     /// whoever else knew the old password or held a cookie is out.
     ///
@@ -544,6 +571,10 @@ impl Auth {
         current_password: &str,
         new_password: &str,
     ) -> Result<(), AccountError> {
+        let Some(_turn) = self.check_turn(user.id) else {
+            SecurityEvent::PasswordChangeThrottled { user_id: user.id }.emit();
+            return Err(AppError::Throttled { retry_after: 1 }.into());
+        };
         let attempt = match gate.begin_login(&user.email).await {
             Ok(attempt) => attempt,
             Err(error) => {

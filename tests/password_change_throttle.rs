@@ -111,3 +111,44 @@ async fn a_right_current_password_still_works_before_the_limit() {
 
     common::assert_redirect_to(&reply, "/profile");
 }
+
+#[rocket::async_test]
+async fn one_account_has_one_current_password_check_running_at_a_time() {
+    // Counters off: only the one-at-a-time rule bounds the hashing here.
+    let app = TestApp::builder()
+        .setting("login_failures_per_account_address", 0)
+        .setting("login_failures_per_account", 0)
+        .setting("login_failures_per_address", 0)
+        .spawn()
+        .await;
+    let ann = app.logged_in_browser("ann@example.com").await;
+    let token = ann.csrf_token_from("/password").await;
+    let runs = hash_runs(&app);
+
+    let attempts = (0..8).map(|_| {
+        let request = ann
+            .request(rocket::http::Method::Post, "/password")
+            .header(rocket::http::ContentType::Form)
+            .body(common::encode_form(&[
+                ("current_password", "not my current password"),
+                ("new_password", NEW_PASSWORD),
+                ("new_password_confirmation", NEW_PASSWORD),
+                ("csrf_token", &token),
+            ]));
+        ann.send(request)
+    });
+    let replies = rocket::futures::future::join_all(attempts).await;
+
+    let refused = replies
+        .iter()
+        .filter(|reply| reply.status == Status::TooManyRequests)
+        .count();
+    let checked = replies
+        .iter()
+        .filter(|reply| reply.status == Status::UnprocessableEntity)
+        .count();
+    assert_eq!(refused + checked, 8);
+    assert!(refused > 0, "eight parallel checks all ran");
+    // A wrong password is checked as typed (ASCII: once) per request that ran.
+    assert_eq!(hash_runs(&app) - runs, checked as u64);
+}
