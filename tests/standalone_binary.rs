@@ -110,7 +110,7 @@ fn start_alone_with(dir: &Path, settings: &[(&str, &Path)]) -> Alone {
     alone
 }
 
-/// A GET with one extra header, for conditional requests: (status line, raw head).
+/// A GET with one extra header, for conditional requests: (status, head, body length).
 fn get_with_header(port: u16, path: &str, header: &str) -> (u16, String, usize) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     write!(
