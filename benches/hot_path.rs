@@ -4,9 +4,10 @@
 //!
 //! `cargo bench --bench hot_path` (add `-- --quick` for a fast pass).
 
+use std::hint::black_box;
 use std::sync::Arc;
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, Criterion};
 use latchkey::auth::{Auth, Registration};
 use latchkey::clock::SystemClock;
 use latchkey::config::Settings;

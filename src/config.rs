@@ -2,7 +2,7 @@
 //! `ROCKET_<KEY>` environment variables (Rocket's own convention), so every key can be
 //! overridden without editing a file.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use rocket::figment::providers::{Env, Serialized};
 use rocket::figment::Figment;
@@ -291,19 +291,13 @@ fn clamp_secs(secs: u64) -> i64 {
 /// The course's environment variables, accepted as they are and mapped onto settings.
 const COURSE_ENV: [&str; 3] = ["AUTH_TYPE", "SESSION_NAME", "SESSION_DURATION"];
 
-/// The configuration Latchkey runs with, lowest priority first: built-in defaults
-/// (including where templates are, so the binary works from any directory), `Rocket.toml`,
-/// the course's variables (`AUTH_TYPE`, `SESSION_NAME`, `SESSION_DURATION`), then
-/// `ROCKET_*` variables, Latchkey's own spelling, which win.
+/// The configuration Latchkey runs with, lowest priority first: built-in defaults,
+/// `Rocket.toml`, the course's variables (`AUTH_TYPE`, `SESSION_NAME`,
+/// `SESSION_DURATION`), then `ROCKET_*` variables, Latchkey's own spelling, which win.
 pub fn figment() -> Figment {
-    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let rocket = rocket::Config::figment();
     let profile = rocket.profile().clone();
     Figment::from(Serialized::defaults(Settings::default()))
-        .merge(Serialized::default(
-            "template_dir",
-            crate_dir.join("templates"),
-        ))
         .merge(rocket)
         .merge(Env::raw().only(&COURSE_ENV).global())
         .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())

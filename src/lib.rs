@@ -3,6 +3,7 @@
 //! [`rocket`] builds the application from the usual configuration; [`build`] does the
 //! same from any configuration and clock, which is how the tests drive it.
 
+mod assets;
 pub mod auth;
 pub mod backends;
 pub mod cli;
@@ -28,9 +29,7 @@ use std::time::Duration;
 
 use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
-use rocket::fs::FileServer;
 use rocket::{Build, Orbit, Rocket};
-use rocket_dyn_templates::Template;
 
 use crate::auth::Auth;
 use crate::clock::{Clock, SystemClock};
@@ -59,12 +58,12 @@ pub fn build_with_store(
     clock: Arc<dyn Clock>,
     store: Option<Arc<dyn SessionStore>>,
 ) -> Rocket<Build> {
-    let static_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
+    let static_files = assets::static_routes(&figment);
     rocket::custom(figment)
         .attach(AdHoc::try_on_ignite("Latchkey services", move |rocket| {
             set_up(rocket, clock, store)
         }))
-        .attach(Template::fairing())
+        .attach(assets::templates())
         .attach(headers::shield())
         .attach(headers::SecurityHeaders)
         .attach(AdHoc::on_liftoff("Session sweeper", |rocket| {
@@ -81,7 +80,7 @@ pub fn build_with_store(
         .mount("/", traced(readiness::routes()))
         .mount("/", traced(metrics::routes()))
         .mount(routes::api::BASE, traced(routes::api::routes()))
-        .mount("/static", traced(FileServer::from(static_dir)))
+        .mount("/static", traced(static_files))
         .register("/", routes::catchers::catchers())
 }
 

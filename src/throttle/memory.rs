@@ -38,7 +38,7 @@ impl ThrottleStore for MemoryThrottleStore {
     async fn add(&self, key: &str, delta: i64, now: i64, window: i64) -> Result<Count, StoreError> {
         let mut inner = self.inner.lock();
         inner.writes += 1;
-        if inner.writes % PURGE_EVERY == 0 {
+        if inner.writes.is_multiple_of(PURGE_EVERY) {
             inner.counters.retain(|_, count| count.resets_at > now);
         }
         let running = inner
