@@ -247,3 +247,64 @@ impl Fairing for Recorder {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn large_exchange() -> Exchange {
+        Exchange {
+            at: "12:00:00".into(),
+            method: clip(&"M".repeat(100), METHOD_MAX),
+            path: clip(&"/p".repeat(5000), PATH_MAX),
+            status: 404,
+            cookie: Some(
+                (0..COOKIES_SHOWN)
+                    .map(|i| redact_pair(&format!("{}{i}={}", "n".repeat(5000), "v".repeat(50))))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            set_cookie: (0..SET_COOKIE_LINES)
+                .map(|_| redact_set_cookie(&format!("a={}; {}", "v".repeat(99), "x".repeat(5000))))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn every_field_is_cut_to_a_fixed_length() {
+        let exchange = large_exchange();
+        assert!(exchange.method.len() <= METHOD_MAX);
+        assert!(exchange.path.len() <= PATH_MAX);
+        assert!(exchange.path.ends_with('…'));
+        assert!(exchange.set_cookie.iter().all(|line| line.len() < 300));
+        assert!(exchange.footprint() < 4 * 1024, "{}", exchange.footprint());
+        assert_eq!(clip(&"é".repeat(10), 6), "é…");
+    }
+
+    #[test]
+    fn the_log_drops_its_oldest_browsers_to_stay_within_the_budget() {
+        let log = ExchangeLog::default();
+        let sample = large_exchange();
+        for browser in 0..MAX_BROWSERS {
+            let id = format!("{browser:032x}");
+            for _ in 0..ENTRIES_PER_BROWSER + 3 {
+                log.record(&id, sample.clone());
+                assert!(log.accounted_bytes() <= MEMORY_BUDGET);
+            }
+        }
+        let kept = log.browsers();
+        assert!(kept < MAX_BROWSERS, "the budget never evicted anyone");
+        assert!(log.exchanges(&format!("{:032x}", MAX_BROWSERS - 1)).len() == ENTRIES_PER_BROWSER);
+        assert!(log.exchanges(&format!("{:032x}", 0)).is_empty());
+        // Accounting matches what is held.
+        let inner = log.inner.lock();
+        let held: usize = inner
+            .browsers
+            .values()
+            .map(|entries| {
+                BROWSER_OVERHEAD + entries.iter().map(Exchange::footprint).sum::<usize>()
+            })
+            .sum();
+        assert_eq!(held, inner.bytes);
+    }
+}
