@@ -106,6 +106,10 @@ pub struct Settings {
     /// A bearer token that opens `/metrics` to scrapers on other machines. Empty: only
     /// direct loopback clients may read the metrics.
     pub metrics_token: MetricsToken,
+    /// Seconds an anonymous form's CSRF token (login, signup) stays valid after the page
+    /// issued it: long enough to fill in the form, short enough that a copied token is
+    /// soon worthless.
+    pub anon_csrf_ttl: u64,
 }
 
 /// The course treats a `SESSION_DURATION` that is not a positive integer as "no expiry"
@@ -150,6 +154,7 @@ impl Default for Settings {
             session_duration: None,
             log_format: LogFormat::Text,
             metrics_token: MetricsToken::default(),
+            anon_csrf_ttl: 2 * 60 * 60,
         }
     }
 }
@@ -223,6 +228,9 @@ impl Settings {
                  memory store loses them; use \"sqlite\" or \"redis\" (or leave it unset)",
             ));
         }
+        if self.anon_csrf_ttl < 60 {
+            return Err(invalid("anon_csrf_ttl", "must be at least 60 seconds"));
+        }
         if !(1..=16).contains(&self.argon2_parallelism) {
             return Err(invalid("argon2_parallelism", "must be between 1 and 16"));
         }
@@ -255,6 +263,10 @@ impl Settings {
             Some(seconds) => Duration::seconds(clamp_secs(seconds as u64)),
             None => Duration::seconds(clamp_secs(self.session_absolute_timeout)),
         }
+    }
+
+    pub fn anon_csrf_ttl(&self) -> Duration {
+        Duration::seconds(clamp_secs(self.anon_csrf_ttl))
     }
 
     pub fn touch_interval(&self) -> Duration {

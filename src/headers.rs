@@ -1,4 +1,5 @@
-//! Security headers on every response, and caching rules: nothing dynamic is ever stored
+//! Security headers on every response, and caching rules: only static files that were
+//! served may be cached; nothing dynamic (errors included) is ever stored
 //! by a browser or proxy (OWASP Session Management: `Cache-Control: no-store` wherever
 //! user data or session state may appear), so the back button after logout shows nothing.
 
@@ -38,7 +39,12 @@ impl Fairing for SecurityHeaders {
             CONTENT_SECURITY_POLICY,
         ));
         response.set_header(Header::new("Cross-Origin-Opener-Policy", "same-origin"));
-        let cache = if request.uri().path().starts_with("/static/") {
+        // Only a static file actually served may be shared: any other answer under
+        // /static (a 404 page shows who is logged in and their CSRF token) is as
+        // private as every page (web cache deception).
+        let served_static_file =
+            response.status().class().is_success() && request.uri().path().starts_with("/static/");
+        let cache = if served_static_file {
             "public, max-age=3600"
         } else {
             "no-store"

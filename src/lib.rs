@@ -12,6 +12,7 @@ pub mod config;
 pub mod csrf;
 pub mod errors;
 pub mod exchange_log;
+pub mod flash;
 pub mod guards;
 mod headers;
 pub mod metrics;
@@ -59,6 +60,7 @@ pub fn build_with_store(
     store: Option<Arc<dyn SessionStore>>,
 ) -> Rocket<Build> {
     let static_files = assets::static_routes(&figment);
+    let anon_tokens = csrf::AnonTokens::new(clock.clone());
     rocket::custom(figment)
         .attach(AdHoc::try_on_ignite("Latchkey services", move |rocket| {
             set_up(rocket, clock, store)
@@ -73,6 +75,7 @@ pub fn build_with_store(
         .attach(exchange_log::Recorder)
         .attach(telemetry::RequestLog)
         .manage(exchange_log::ExchangeLog::default())
+        .manage(anon_tokens)
         .manage(routes::pages::ProfileCache::default())
         .mount("/", traced(routes::pages::routes()))
         .mount("/", traced(routes::inspect::routes()))

@@ -378,12 +378,25 @@ async fn get_logout_without_a_session_redirects_to_login() {
 }
 
 #[rocket::async_test]
-async fn post_logout_without_a_session_redirects_to_login() {
+async fn post_logout_without_a_session_and_with_a_valid_form_redirects_to_login() {
+    let app = spawn_app().await;
+    let browser = app.browser();
+    let token = browser.csrf_token_from("/login").await;
+
+    let reply = browser
+        .post_form("/logout", &[("csrf_token", &token)])
+        .await;
+
+    assert_redirect_to(&reply, "/login");
+}
+
+#[rocket::async_test]
+async fn post_logout_without_a_session_or_a_token_is_forbidden() {
     let app = spawn_app().await;
 
     let reply = app.browser().post_form("/logout", &[]).await;
 
-    assert_redirect_to(&reply, "/login");
+    assert_error_page(&reply, rocket::http::Status::Forbidden);
 }
 
 // ---- health -------------------------------------------------------------------------

@@ -124,3 +124,45 @@ async fn a_failed_login_page_is_not_cached() {
     assert_eq!(reply.status, Status::Unauthorized);
     assert_not_cached(&reply);
 }
+
+#[rocket::async_test]
+async fn a_missing_static_file_logged_in_is_not_cacheable() {
+    let app = spawn_app().await;
+    let browser = app.logged_in_browser("alice@example.com").await;
+    let token = browser.csrf_token_from("/profile").await;
+
+    let reply = browser.get("/static/missing.css").await;
+
+    assert_eq!(reply.status, Status::NotFound);
+    // The error page is personalised: a shared cache must never keep it.
+    assert_contains(&reply.body, "alice@example.com");
+    assert_contains(&reply.body, &token);
+    assert_not_cached(&reply);
+    let cache_control = reply.header("Cache-Control").unwrap_or_default();
+    assert!(!cache_control.contains("public"), "{cache_control}");
+}
+
+#[rocket::async_test]
+async fn other_errors_under_static_are_not_cacheable() {
+    let app = spawn_app().await;
+    let browser = app.browser();
+
+    let traversal = browser.get("/static/../Cargo.toml").await;
+    let post = browser.post_form("/static/style.css", &[]).await;
+
+    for reply in [traversal, post] {
+        assert!(reply.status.code >= 400, "{}", reply.status);
+        assert_not_cached(&reply);
+    }
+}
+
+#[rocket::async_test]
+async fn a_served_static_file_may_be_cached_publicly() {
+    let app = spawn_app().await;
+    let browser = app.logged_in_browser("alice@example.com").await;
+
+    let reply = browser.get("/static/style.css").await;
+
+    assert_eq!(reply.status, Status::Ok);
+    assert_eq!(reply.header("Cache-Control"), Some("public, max-age=3600"));
+}

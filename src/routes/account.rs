@@ -1,9 +1,7 @@
 //! A person's own sessions and password: list, revoke one, log out everywhere else,
 //! change the password.
 
-use rocket::form::Form;
 use rocket::http::{CookieJar, Status};
-use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, FromForm, Route, State};
 use rocket_dyn_templates::Template;
@@ -12,8 +10,9 @@ use serde_json::json;
 use super::pages::{render, time_json, Page};
 use crate::auth::{AccountError, Auth, Revoked, Visitor};
 use crate::config::Settings;
-use crate::csrf;
+use crate::csrf::{CsrfForm, TokenOnly};
 use crate::errors::AppError;
+use crate::flash::PageFlash;
 use crate::guards::{CurrentUser, UserAgent};
 use crate::sessions::SessionKey;
 use crate::throttle::Gate;
@@ -34,7 +33,7 @@ pub fn routes() -> Vec<Route> {
 async fn sessions(
     current: CurrentUser,
     auth: &State<Auth>,
-    flash: Option<FlashMessage<'_>>,
+    flash: PageFlash<'_>,
 ) -> Result<Template, AppError> {
     let current_key = current.id.key();
     let list: Vec<_> = auth
@@ -56,7 +55,7 @@ async fn sessions(
     Ok(render(
         "sessions",
         Some(&current),
-        flash,
+        flash.into_inner(),
         json!({ "sessions": list }),
     ))
 }
@@ -69,7 +68,6 @@ fn sessions_needs_login() -> Redirect {
 #[derive(FromForm)]
 pub struct RevokeForm {
     key: Option<String>,
-    csrf_token: Option<String>,
 }
 
 /// Ends one of the person's sessions. Only their own: a key of someone else's session is
@@ -77,12 +75,11 @@ pub struct RevokeForm {
 #[post("/sessions/revoke", data = "<form>")]
 async fn revoke(
     current: CurrentUser,
-    form: Form<RevokeForm>,
+    form: CsrfForm<RevokeForm>,
     auth: &State<Auth>,
     settings: &State<Settings>,
     jar: &CookieJar<'_>,
 ) -> Result<Flash<Redirect>, AppError> {
-    csrf::verify(&current.csrf_token(), form.csrf_token.as_deref())?;
     let not_found = || AppError::refused(Status::NotFound, "There is no such session.");
     let key = form
         .key
@@ -105,18 +102,12 @@ async fn revoke(
     }
 }
 
-#[derive(FromForm)]
-pub struct CsrfOnly {
-    csrf_token: Option<String>,
-}
-
-#[post("/sessions/revoke-others", data = "<form>")]
+#[post("/sessions/revoke-others", data = "<_form>")]
 async fn revoke_others(
     current: CurrentUser,
-    form: Form<CsrfOnly>,
+    _form: CsrfForm<TokenOnly>,
     auth: &State<Auth>,
 ) -> Result<Flash<Redirect>, AppError> {
-    csrf::verify(&current.csrf_token(), form.csrf_token.as_deref())?;
     let ended = auth.revoke_others(current.user.id, &current.id).await?;
     let message = match ended {
         0 => "There were no other sessions.".to_owned(),
@@ -146,20 +137,18 @@ pub struct PasswordForm {
     current_password: Option<String>,
     new_password: Option<String>,
     new_password_confirmation: Option<String>,
-    csrf_token: Option<String>,
 }
 
 #[post("/password", data = "<form>")]
 async fn change_password(
     current: CurrentUser,
-    form: Form<PasswordForm>,
+    form: CsrfForm<PasswordForm>,
     auth: &State<Auth>,
     settings: &State<Settings>,
     jar: &CookieJar<'_>,
     user_agent: UserAgent,
     gate: Gate<'_>,
 ) -> Result<Page, AppError> {
-    csrf::verify(&current.csrf_token(), form.csrf_token.as_deref())?;
     let new_password = form.new_password.as_deref().unwrap_or_default();
     if form
         .new_password_confirmation

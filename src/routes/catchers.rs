@@ -51,12 +51,14 @@ struct ErrorAnswer(Status);
 
 impl<'r> Responder<'r, 'static> for ErrorAnswer {
     fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
-        let message = if is_api_request(request) {
-            api_message(self.0)
-        } else {
-            page_message(self.0)
-        };
-        error_response(self.0, message, request)
+        if is_api_request(request) {
+            return error_response(self.0, api_message(self.0), request);
+        }
+        if self.0 == Status::Forbidden && crate::csrf::was_rejected(request) {
+            let message = crate::errors::AppError::CsrfRejected.to_string();
+            return error_response(self.0, &message, request);
+        }
+        error_response(self.0, page_message(self.0), request)
     }
 }
 

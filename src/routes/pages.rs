@@ -1,6 +1,5 @@
 //! The HTML pages: home, signup, login, profile, logout, health.
 
-use rocket::form::Form;
 use rocket::http::{CookieJar, Status};
 use rocket::request::FlashMessage;
 use rocket::response::content::RawHtml;
@@ -13,8 +12,9 @@ use time::OffsetDateTime;
 use super::redirect::{after_login, safe_next};
 use crate::auth::{AccountError, Auth, CredentialCheck, Registration, Visitor};
 use crate::config::Settings;
-use crate::csrf::{self, AnonCsrf};
+use crate::csrf::{AnonCsrf, AnonCsrfForm, CsrfForm, TokenOnly};
 use crate::errors::AppError;
+use crate::flash::PageFlash;
 use crate::guards::{CurrentUser, MaybeUser, UserAgent};
 use crate::sessions::{SessionKey, SessionRecord};
 use crate::telemetry::Via;
@@ -95,8 +95,8 @@ pub fn time_json(at: OffsetDateTime) -> Value {
 }
 
 #[get("/")]
-fn index(viewer: MaybeUser, flash: Option<FlashMessage<'_>>) -> Template {
-    render("index", viewer.0.as_ref(), flash, json!({}))
+fn index(viewer: MaybeUser, flash: PageFlash<'_>) -> Template {
+    render("index", viewer.0.as_ref(), flash.into_inner(), json!({}))
 }
 
 /// Liveness for load balancers and benchmarks: no session, no database.
@@ -112,7 +112,6 @@ pub struct SignupForm {
     password_confirmation: Option<String>,
     first_name: Option<String>,
     last_name: Option<String>,
-    csrf_token: Option<String>,
 }
 
 fn signup_page(
@@ -147,7 +146,7 @@ fn signup_form(viewer: MaybeUser, csrf: AnonCsrf, auth: &State<Auth>) -> Page {
 
 #[post("/signup", data = "<form>")]
 async fn signup(
-    form: Form<SignupForm>,
+    form: AnonCsrfForm<SignupForm>,
     csrf: AnonCsrf,
     auth: &State<Auth>,
     settings: &State<Settings>,
@@ -155,7 +154,6 @@ async fn signup(
     user_agent: UserAgent,
     gate: Gate<'_>,
 ) -> Result<Page, AppError> {
-    csrf.verify(form.csrf_token.as_deref())?;
     let password = form.password.as_deref().unwrap_or_default();
     if form.password_confirmation.as_deref().unwrap_or_default() != password {
         let page = signup_page(
@@ -201,7 +199,6 @@ pub struct LoginForm {
     email: Option<String>,
     password: Option<String>,
     next: Option<String>,
-    csrf_token: Option<String>,
 }
 
 fn login_page(
@@ -225,21 +222,16 @@ fn login_page(
 }
 
 #[get("/login?<next>")]
-fn login_form(
-    viewer: MaybeUser,
-    csrf: AnonCsrf,
-    next: Option<&str>,
-    flash: Option<FlashMessage<'_>>,
-) -> Page {
+fn login_form(viewer: MaybeUser, csrf: AnonCsrf, next: Option<&str>, flash: PageFlash<'_>) -> Page {
     if viewer.0.is_some() {
         return Page::Redirect(Redirect::to(after_login(next)));
     }
-    Page::Ok(login_page(&csrf, "", next, flash, None))
+    Page::Ok(login_page(&csrf, "", next, flash.into_inner(), None))
 }
 
 #[post("/login", data = "<form>")]
 async fn login(
-    form: Form<LoginForm>,
+    form: AnonCsrfForm<LoginForm>,
     csrf: AnonCsrf,
     auth: &State<Auth>,
     settings: &State<Settings>,
@@ -247,7 +239,6 @@ async fn login(
     user_agent: UserAgent,
     gate: Gate<'_>,
 ) -> Result<Page, AppError> {
-    csrf.verify(form.csrf_token.as_deref())?;
     let email = form.email.as_deref().unwrap_or_default();
     let password = form.password.as_deref().unwrap_or_default();
     let next = form.next.as_deref();
@@ -338,7 +329,7 @@ fn profile_context(current: &CurrentUser) -> Value {
 #[get("/profile")]
 fn profile(
     current: CurrentUser,
-    flash: Option<FlashMessage<'_>>,
+    flash: PageFlash<'_>,
     cache: &State<ProfileCache>,
     templates: Metadata<'_>,
 ) -> ProfilePage {
@@ -346,7 +337,7 @@ fn profile(
         return ProfilePage::Rendered(Box::new(render(
             "profile",
             Some(&current),
-            flash,
+            flash.into_inner(),
             profile_context(&current),
         )));
     }
@@ -402,28 +393,25 @@ fn logout_form_needs_login() -> Redirect {
     Redirect::to("/login")
 }
 
-#[derive(FromForm)]
-pub struct CsrfForm {
-    csrf_token: Option<String>,
-}
-
-#[post("/logout", data = "<form>")]
+#[post("/logout", data = "<_form>")]
 async fn logout(
     current: CurrentUser,
-    form: Form<CsrfForm>,
+    _form: CsrfForm<TokenOnly>,
     auth: &State<Auth>,
     settings: &State<Settings>,
     jar: &CookieJar<'_>,
 ) -> Result<Flash<Redirect>, AppError> {
-    csrf::verify(&current.csrf_token(), form.csrf_token.as_deref())?;
     auth.log_out(jar, settings, &current.id, Via::Page).await?;
     Ok(Flash::success(Redirect::to("/login"), LOGGED_OUT))
 }
 
 /// Reached when there is no session to end, or when a logged-in request was not a
 /// proper form post (which then cannot prove it came from our page).
-#[post("/logout", rank = 2)]
-fn logout_without_session(viewer: MaybeUser) -> Result<Redirect, AppError> {
+#[post("/logout", rank = 2, data = "<_form>")]
+fn logout_without_session(
+    viewer: MaybeUser,
+    _form: CsrfForm<TokenOnly>,
+) -> Result<Redirect, AppError> {
     match viewer.0 {
         Some(_) => Err(AppError::CsrfRejected),
         None => Ok(Redirect::to("/login")),
