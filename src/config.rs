@@ -90,6 +90,9 @@ pub struct Settings {
     pub argon2_parallelism: u32,
     /// `/api/v1` authentication (the course's `AUTH_TYPE`).
     pub auth_type: AuthType,
+    /// The course API's open semantics (any caller may list, change and delete any user; login tells unknown emails apart). Off by default.
+    #[serde(default)]
+    pub course_mode: bool,
     /// The course's `SESSION_DURATION`: with `session_exp_auth` or `session_db_auth`, a
     /// positive number of seconds replaces `session_absolute_timeout`. Anything else
     /// (missing, not an integer, <= 0) leaves Latchkey's own timeouts in force.
@@ -142,6 +145,7 @@ impl Default for Settings {
             argon2_iterations: 2,
             argon2_parallelism: 1,
             auth_type: AuthType::SessionAuth,
+            course_mode: false,
             session_duration: None,
             api_uniform_login_errors: false,
             log_format: LogFormat::Text,

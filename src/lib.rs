@@ -71,6 +71,8 @@ pub fn build_with_store(
             Box::pin(start_sweeper(rocket))
         }))
         .attach(routes::api::TrailingSlash)
+        .attach(routes::api::NoMethodOverride)
+        .attach(routes::api::open_api_warning())
         .attach(exchange_log::Recorder)
         .attach(telemetry::RequestLog)
         .manage(exchange_log::ExchangeLog::default())
