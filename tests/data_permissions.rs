@@ -43,10 +43,7 @@ async fn run_app_on(data_dir: &Path, email: &str) -> TestApp {
     drop(browser);
     let reply = app.browser().login(email, "not the password").await;
     assert_ne!(reply.status.code, 303, "the wrong password was refused");
-    assert_eq!(
-        app.browser().login(email, PASSWORD).await.status.code,
-        303
-    );
+    assert_eq!(app.browser().login(email, PASSWORD).await.status.code, 303);
     app
 }
 
@@ -71,7 +68,10 @@ async fn a_fresh_data_directory_is_0700_and_every_file_in_it_0600() {
         "throttle.db",
         "secret_key",
     ] {
-        assert!(names.contains(&expected), "{expected} missing from {names:?}");
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from {names:?}"
+        );
     }
     for (name, file_mode) in &files {
         assert_eq!(*file_mode, 0o600, "{name} is {file_mode:o}");

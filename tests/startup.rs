@@ -106,7 +106,9 @@ fn hard_limit() -> u64 {
 
 fn command(dir: &Path, port: u16) -> Command {
     let mut command = http::command(dir, port, &[]);
-    command.env_remove("AUTH_TYPE").env_remove("ROCKET_AUTH_TYPE");
+    command
+        .env_remove("AUTH_TYPE")
+        .env_remove("ROCKET_AUTH_TYPE");
     command
 }
 
@@ -166,7 +168,10 @@ fn an_empty_auth_type_warns_that_the_api_is_open() {
         .find(|line| line.contains("AUTH_TYPE is empty or `none`"))
         .unwrap_or_else(|| panic!("no warning in:\n{log}"));
     assert!(warning.contains("WARN"), "{warning}");
-    assert!(warning.contains("anyone who can reach this server"), "{warning}");
+    assert!(
+        warning.contains("anyone who can reach this server"),
+        "{warning}"
+    );
 }
 
 #[test]
