@@ -13,9 +13,11 @@ pub mod csrf;
 pub mod errors;
 pub mod exchange_log;
 pub mod flash;
+pub mod fd_limit;
 pub mod guards;
 mod headers;
 pub mod metrics;
+mod private_files;
 pub mod readiness;
 pub mod routes;
 mod secret_key;
@@ -72,6 +74,8 @@ pub fn build_with_store(
             Box::pin(start_sweeper(rocket))
         }))
         .attach(routes::api::TrailingSlash)
+        .attach(routes::api::NoMethodOverride)
+        .attach(routes::api::open_api_warning())
         .attach(exchange_log::Recorder)
         .attach(telemetry::RequestLog)
         .manage(exchange_log::ExchangeLog::default())

@@ -33,6 +33,8 @@ async fn serve() -> ExitCode {
         eprintln!("Latchkey cannot start: {message}");
         return ExitCode::FAILURE;
     }
+    // Before any connection is accepted: idle connections each hold a file descriptor.
+    latchkey::fd_limit::raise_and_log();
     match latchkey::build(figment, std::sync::Arc::new(latchkey::clock::SystemClock))
         .launch()
         .await

@@ -1,7 +1,8 @@
 //! Zero-setup secret key. Private cookies are encrypted with Rocket's `secret_key`; when
 //! none is configured, Latchkey generates one on first start and keeps it in the data
-//! directory (mode 0600), so sessions survive a restart. Configure `secret_key` (or
-//! `ROCKET_SECRET_KEY`) yourself when running several instances: they must share it.
+//! directory (mode 0600, in a folder created 0700), so sessions survive a restart.
+//! Configure `secret_key` (or `ROCKET_SECRET_KEY`) yourself when running several
+//! instances: they must share it.
 
 use std::fs;
 use std::io::Write;
@@ -36,7 +37,12 @@ pub fn ensure(figment: &Figment, data_dir: &Path) -> Result<Option<Figment>, Str
     }
     let path = data_dir.join(FILE_NAME);
     let key = match fs::read_to_string(&path) {
-        Ok(text) => text.trim().to_owned(),
+        Ok(text) => {
+            // A key file written by hand or by an older version may be readable by others.
+            crate::private_files::make_private(&path)
+                .map_err(|e| format!("cannot make {} private: {e}", path.display()))?;
+            text.trim().to_owned()
+        }
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             let key = generate();
             write_private(&path, &key)
@@ -67,7 +73,7 @@ pub(crate) fn generate() -> String {
 
 fn write_private(path: &Path, key: &str) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir)?;
+        crate::private_files::create_dir(dir)?;
     }
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);

@@ -1,12 +1,21 @@
 //! One way to open a SQLite file, shared by the users database, the session store and the
-//! throttle counters: create the folder, WAL (readers never wait for the writer), a busy
+//! throttle counters: create the folder and the file private (0700, 0600: see
+//! `private_files`), WAL (readers never wait for the writer), a busy
 //! timeout instead of instant "database is locked" errors, and a bounded wait for a
 //! connection, so an overloaded database answers 503 instead of hanging.
 
+use std::path::Path;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
+
+/// In-memory databases (`sqlite::memory:`, which sqlx names `file:sqlx-in-memory-N`) have
+/// no file to protect.
+fn is_on_disk(path: &Path) -> bool {
+    let name = path.to_string_lossy();
+    !(name.is_empty() || name == ":memory:" || name.starts_with("file:"))
+}
 
 /// Opens (creating if needed) the database `options` names.
 ///
@@ -20,10 +29,13 @@ pub async fn open_pool(
     synchronous: SqliteSynchronous,
     max_connections: u32,
 ) -> Result<SqlitePool, sqlx::Error> {
-    if let Some(dir) = options.get_filename().parent() {
-        if !dir.as_os_str().is_empty() {
-            rocket::tokio::fs::create_dir_all(dir).await?;
-        }
+    let path = options.get_filename().to_owned();
+    if is_on_disk(&path) {
+        rocket::tokio::task::spawn_blocking(move || {
+            crate::private_files::prepare_sqlite_file(&path)
+        })
+        .await
+        .map_err(|error| sqlx::Error::Io(std::io::Error::other(error)))??;
     }
     let options = options
         .create_if_missing(true)

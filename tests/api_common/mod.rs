@@ -70,6 +70,9 @@ fn figment_for(dir: &TempDir, auth_type: &str, overrides: &[(&'static str, Value
         ("session_name", json!(SESSION_NAME)),
         ("course_mode", json!(true)),
         ("auth_type", json!(auth_type)),
+        // The course's conformance: its open API (Latchkey's default allows only one's
+        // own account; tests/api_ownership.rs covers that).
+        ("course_mode", json!(true)),
     ];
     for (key, value) in base.iter().chain(overrides) {
         figment = figment.merge(Serialized::global(key, value));

@@ -47,13 +47,13 @@ async fn decide(request: &Request<'_>) -> Result<Option<User>, Status> {
     let (Some(settings), Some(auth)) = (rocket.state::<Settings>(), rocket.state::<Auth>()) else {
         return Err(Status::InternalServerError);
     };
-    // A browser tells us when another site made it send this request. Refusing such
+    // A browser tells us when another origin made it send this request. Refusing such
     // state-changing calls stops cross-site login, signup or logout through the API,
     // which has no CSRF token to check (curl and course clients never send the header).
     if !matches!(
         request.method(),
         Method::Get | Method::Head | Method::Options
-    ) && request.headers().get_one("Sec-Fetch-Site") == Some("cross-site")
+    ) && super::forgery::is_from_another_origin(request)
     {
         return Err(Status::Forbidden);
     }

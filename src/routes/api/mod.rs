@@ -4,10 +4,11 @@
 
 mod caller;
 mod fallback;
+mod forgery;
 mod session;
 mod users;
 
-use rocket::fairing::{Fairing, Info, Kind};
+use rocket::fairing::{AdHoc, Fairing, Info, Kind};
 use rocket::http::uri::Origin;
 use rocket::http::Status;
 use rocket::serde::json::Json;
@@ -15,9 +16,11 @@ use rocket::{get, routes, Data, Request, Route};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
+use crate::config::{AuthType, Settings};
 use crate::errors::AppError;
 use crate::users::User;
 pub use caller::{is_public, parse_basic, ApiCaller};
+pub use forgery::NoMethodOverride;
 
 pub const BASE: &str = "/api/v1";
 
@@ -67,6 +70,37 @@ impl Fairing for TrailingSlash {
             request.set_uri(uri);
         }
     }
+}
+
+/// Says at start, where an operator reads it, when the API is open: with `AUTH_TYPE`
+/// empty or `none` it asks for no authentication at all, and `course_mode` lets any
+/// caller list, change and delete every account.
+pub fn open_api_warning() -> AdHoc {
+    AdHoc::on_liftoff("API openness warning", |rocket| {
+        Box::pin(async move {
+            let Some(settings) = rocket.state::<Settings>() else {
+                return;
+            };
+            if settings.auth_type == AuthType::None {
+                let reach = if settings.course_mode {
+                    "create accounts and read, change and delete every account"
+                } else {
+                    "create accounts"
+                };
+                tracing::warn!(
+                    "AUTH_TYPE is empty or `none`: {BASE} asks for no authentication, so \
+                     anyone who can reach this server may {reach}. Use it only for the \
+                     course, where nobody else can reach it"
+                );
+            } else if settings.course_mode {
+                tracing::warn!(
+                    "course_mode is on: any logged-in caller of {BASE} may list, change and \
+                     delete every account, and its login tells unknown emails apart. Use it \
+                     only for the course"
+                );
+            }
+        })
+    })
 }
 
 /// `YYYY-MM-DDTHH:MM:SS` in UTC, as the course's `strftime("%Y-%m-%dT%H:%M:%S")`.

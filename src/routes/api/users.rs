@@ -1,8 +1,14 @@
 //! `/api/v1/users`: list, get (including `me`), create, update, delete.
+//!
+//! Who may touch which account: by default a caller reads, changes and deletes only their
+//! own, named `me` or by its id. Any other id answers 403 whether or not it exists (so
+//! ids cannot be probed), and the list answers 403: with open signup, the course's rule
+//! (any logged-in caller may list, change and delete every user) would let anyone who
+//! signs up take over every account. `course_mode` brings the course's rule back.
 
 use rocket::data::Limits;
 use rocket::data::ToByteUnit;
-use rocket::http::Status;
+use rocket::http::{ContentType, Status};
 use rocket::serde::json::Json;
 use rocket::{delete, get, post, put, Data, State};
 use serde_json::{json, Map, Value};
@@ -10,6 +16,7 @@ use uuid::Uuid;
 
 use super::{user_json, ApiCaller};
 use crate::auth::{AccountError, Auth, Registration};
+use crate::config::Settings;
 use crate::errors::AppError;
 use crate::telemetry::{Actor, Via};
 use crate::throttle::Gate;
@@ -28,9 +35,56 @@ async fn find(auth: &Auth, id: &str) -> Result<User, AppError> {
     auth.user_by_id(id).await?.ok_or_else(not_found)
 }
 
-/// Reads a JSON object body within the `json` limit. Anything that is not a JSON object
-/// is the course's "Wrong format".
-async fn json_object(limits: &Limits, data: Data<'_>) -> Result<Map<String, Value>, AppError> {
+fn forbidden() -> AppError {
+    AppError::refused(Status::Forbidden, "Forbidden")
+}
+
+/// Whether a request may change the account it names, or only read it: the course
+/// resolves `me` for reading only.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Read,
+    Change,
+}
+
+/// The account `id` names, if the caller may touch it (see the module documentation).
+/// `me` is the caller, or 404 when there is none (the open API, or a public path).
+async fn account(
+    caller: ApiCaller,
+    id: &str,
+    access: Access,
+    auth: &Auth,
+    settings: &Settings,
+) -> Result<User, AppError> {
+    if settings.course_mode {
+        return match (id, caller.0) {
+            ("me", Some(user)) if access == Access::Read => Ok(user),
+            ("me", None) if access == Access::Read => Err(not_found()),
+            _ => find(auth, id).await,
+        };
+    }
+    let Some(user) = caller.0 else {
+        return Err(if id == "me" { not_found() } else { forbidden() });
+    };
+    let own = id == "me" || Uuid::try_parse(id).is_ok_and(|id| id == user.id);
+    if own {
+        Ok(user)
+    } else {
+        Err(forbidden())
+    }
+}
+
+/// Reads a JSON object body within the `json` limit. A body that is not declared
+/// `application/json`, or is not a JSON object, is the course's "Wrong format": a form on
+/// another site can post `text/plain`, never `application/json` (see `forgery`).
+async fn json_object(
+    content_type: Option<&ContentType>,
+    limits: &Limits,
+    data: Data<'_>,
+) -> Result<Map<String, Value>, AppError> {
+    if !content_type.is_some_and(|ct| ct.is_json()) {
+        return Err(AppError::bad_request(WRONG_FORMAT));
+    }
     let limit = limits.get("json").unwrap_or(64.kibibytes());
     let body = data
         .open(limit)
@@ -61,31 +115,43 @@ fn name_change(body: &Map<String, Value>, key: &str) -> Result<Option<Option<Str
     }
 }
 
+/// Every user in `course_mode`; otherwise 403. Not a list holding only the caller: a
+/// client (or script) would read that as "no one else has an account", and `/users/me`
+/// already answers for the caller.
 #[get("/users")]
-pub async fn list(_caller: ApiCaller, auth: &State<Auth>) -> Result<Json<Value>, AppError> {
+pub async fn list(
+    _caller: ApiCaller,
+    auth: &State<Auth>,
+    settings: &State<Settings>,
+) -> Result<Json<Value>, AppError> {
+    if !settings.course_mode {
+        return Err(forbidden());
+    }
     let users = auth.list_users().await?;
     Ok(Json(users.iter().map(user_json).collect()))
 }
 
 #[get("/users/<id>")]
-pub async fn get(caller: ApiCaller, id: &str, auth: &State<Auth>) -> Result<Json<Value>, AppError> {
-    let user = if id == "me" {
-        caller.0.ok_or_else(not_found)?
-    } else {
-        find(auth, id).await?
-    };
+pub async fn get(
+    caller: ApiCaller,
+    id: &str,
+    auth: &State<Auth>,
+    settings: &State<Settings>,
+) -> Result<Json<Value>, AppError> {
+    let user = account(caller, id, Access::Read, auth, settings).await?;
     Ok(Json(user_json(&user)))
 }
 
 #[post("/users", data = "<data>")]
 pub async fn create(
     _caller: ApiCaller,
+    content_type: Option<&ContentType>,
     limits: &Limits,
     data: Data<'_>,
     auth: &State<Auth>,
     gate: Gate<'_>,
 ) -> Result<(Status, Json<Value>), AppError> {
-    let body = json_object(limits, data).await?;
+    let body = json_object(content_type, limits, data).await?;
     let text = |key: &str| {
         body.get(key)
             .and_then(Value::as_str)
@@ -110,14 +176,16 @@ pub async fn create(
 
 #[put("/users/<id>", data = "<data>")]
 pub async fn update(
-    _caller: ApiCaller,
+    caller: ApiCaller,
     id: &str,
+    content_type: Option<&ContentType>,
     limits: &Limits,
     data: Data<'_>,
     auth: &State<Auth>,
+    settings: &State<Settings>,
 ) -> Result<Json<Value>, AppError> {
-    let user = find(auth, id).await?;
-    let body = json_object(limits, data).await?;
+    let user = account(caller, id, Access::Change, auth, settings).await?;
+    let body = json_object(content_type, limits, data).await?;
     let change = NameChange {
         first_name: name_change(&body, "first_name")?,
         last_name: name_change(&body, "last_name")?,
@@ -135,11 +203,14 @@ pub async fn delete(
     caller: ApiCaller,
     id: &str,
     auth: &State<Auth>,
+    settings: &State<Settings>,
 ) -> Result<Json<Value>, AppError> {
-    let user = find(auth, id).await?;
-    let by = match &caller.0 {
-        Some(me) if me.id == user.id => Actor::User,
-        _ => Actor::ApiCaller,
+    let caller_id = caller.0.as_ref().map(|me| me.id);
+    let user = account(caller, id, Access::Change, auth, settings).await?;
+    let by = if caller_id == Some(user.id) {
+        Actor::User
+    } else {
+        Actor::ApiCaller
     };
     if auth.delete_account(user.id, by).await?.is_none() {
         return Err(not_found());
