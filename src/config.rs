@@ -22,6 +22,12 @@ pub enum SessionStoreKind {
     Sqlite,
     /// Redis at `redis_url`: survives restarts, shared by several instances.
     Redis,
+    /// A Redis Cluster reached through `redis_cluster_nodes`: Redis past one node.
+    #[serde(rename = "redis_cluster")]
+    RedisCluster,
+    /// The PostgreSQL at `database_url`, in schema `postgres_session_schema`: shared and
+    /// durable without running Redis.
+    Postgres,
 }
 
 /// How `/api/v1` authenticates, as the course's `AUTH_TYPE` names it.
@@ -66,6 +72,11 @@ pub struct Settings {
     pub redis_url: String,
     /// Prepended to every Redis key, so several apps (or tests) can share one server.
     pub redis_key_prefix: String,
+    /// Seed nodes of the Redis Cluster for `session_store = "redis_cluster"` (any few
+    /// masters; the client discovers the rest).
+    pub redis_cluster_nodes: Vec<String>,
+    /// Schema holding the session and throttle tables for `session_store = "postgres"`.
+    pub postgres_session_schema: String,
     /// Name of the session cookie.
     pub session_name: String,
     /// Seconds of inactivity after which a session ends (OWASP: 15-30 minutes).
@@ -131,6 +142,8 @@ impl Default for Settings {
             session_store: None,
             redis_url: "redis://127.0.0.1:6379".into(),
             redis_key_prefix: "latchkey:".into(),
+            redis_cluster_nodes: Vec::new(),
+            postgres_session_schema: "latchkey_sessions".into(),
             session_name: "latchkey_session".into(),
             session_idle_timeout: 30 * 60,
             session_absolute_timeout: 12 * 60 * 60,
@@ -216,7 +229,8 @@ impl Settings {
             return Err(invalid(
                 "session_store",
                 "AUTH_TYPE=session_db_auth needs sessions that survive a restart, and the \
-                 memory store loses them; use \"sqlite\" or \"redis\" (or leave it unset)",
+                 memory store loses them; use \"sqlite\", \"postgres\" or \"redis\" (or \
+                 leave it unset)",
             ));
         }
         if !(1..=16).contains(&self.argon2_parallelism) {

@@ -13,7 +13,7 @@ use rocket::local::asynchronous::Client;
 
 use common_stores::http::{command, free_port};
 use common_stores::proxy::{through, upstream_of, Mode, Proxy};
-use common_stores::web::{self, profile_status, sign_up, ProxiedRedisApp};
+use common_stores::web::{self, post_login, profile_status, sign_up, ProxiedRedisApp};
 use common_stores::PgSchema;
 
 /// Runs the binary with `settings` and returns (exit success, stderr, time taken).
@@ -143,6 +143,51 @@ async fn redis_going_away_is_a_prompt_503_and_coming_back_recovers() {
     proxy.set(Mode::Up);
 
     assert_recovers(client, &cookie).await;
+    app.finish().await;
+}
+
+/// POST /login with the right password while Redis is away: the throttle cannot count
+/// the attempt, so the answer is a prompt 503 (never a 500, never an uncounted login).
+async fn assert_login_unavailable(client: &Client, email: &str) {
+    let started = Instant::now();
+    let response = post_login(client, email).await;
+    let took = started.elapsed();
+    assert_eq!(response.status(), Status::ServiceUnavailable);
+    assert!(took < Duration::from_secs(6), "503 took {took:?}");
+}
+
+#[rocket::async_test]
+async fn the_login_throttle_survives_a_redis_outage_like_the_session_store() {
+    let Some(app) = ProxiedRedisApp::start().await else {
+        return;
+    };
+    let (client, proxy) = (&app.client, &app.proxy);
+    sign_up(client, "tam@example.com").await;
+    assert_eq!(
+        post_login(client, "tam@example.com").await.status(),
+        Status::SeeOther
+    );
+
+    proxy.set(Mode::Refuse);
+    assert_login_unavailable(client, "tam@example.com").await;
+    // A silent Redis: the throttle's connection times out and must be rebuilt.
+    proxy.set(Mode::Hang);
+    assert_login_unavailable(client, "tam@example.com").await;
+    assert_login_unavailable(client, "tam@example.com").await;
+    proxy.set(Mode::Up);
+
+    let started = Instant::now();
+    loop {
+        let status = post_login(client, "tam@example.com").await.status();
+        if status == Status::SeeOther {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "login still {status} 20 s after Redis came back"
+        );
+        rocket::tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     app.finish().await;
 }
 

@@ -4,7 +4,9 @@
 
 pub mod cookie;
 mod memory;
+pub mod postgres;
 mod redis;
+mod redis_cluster;
 mod service;
 pub mod sqlite;
 
@@ -17,7 +19,9 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 pub use memory::MemoryStore;
+pub use postgres::PostgresSessionStore;
 pub use redis::RedisSessionStore;
+pub use redis_cluster::RedisClusterSessionStore;
 pub use service::Sessions;
 pub use sqlite::SqliteSessionStore;
 
@@ -130,6 +134,17 @@ pub enum StoreError {
     Unavailable(#[source] BoxError),
     #[error("session store error")]
     Other(#[source] BoxError),
+}
+
+impl StoreError {
+    /// Busy, locked or unreachable databases are [`StoreError::Unavailable`] (503),
+    /// anything else [`StoreError::Other`], by the one classifier every SQL backend uses.
+    pub fn from_sql(error: sqlx::Error) -> Self {
+        match crate::sql_errors::classify(&error) {
+            crate::sql_errors::SqlFailure::Unavailable => Self::Unavailable(error.into()),
+            crate::sql_errors::SqlFailure::Other => Self::Other(error.into()),
+        }
+    }
 }
 
 impl From<StoreError> for AppError {
