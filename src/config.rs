@@ -74,6 +74,7 @@ pub struct Settings {
     pub redis_key_prefix: String,
     /// Seed nodes of the Redis Cluster for `session_store = "redis_cluster"` (any few
     /// masters; the client discovers the rest).
+    #[serde(deserialize_with = "node_list")]
     pub redis_cluster_nodes: Vec<String>,
     /// Schema holding the session and throttle tables for `session_store = "postgres"`.
     pub postgres_session_schema: String,
@@ -318,4 +319,24 @@ pub fn figment() -> Figment {
         .merge(Env::raw().only(&COURSE_ENV).global())
         .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
         .select(profile)
+}
+
+/// `redis_cluster_nodes` as a list (Rocket.toml, or `ROCKET_REDIS_CLUSTER_NODES='[...]'`),
+/// or as one string of URLs separated by commas, which is what people type in a shell.
+fn node_list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Nodes {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(match Nodes::deserialize(deserializer)? {
+        Nodes::List(list) => list,
+        Nodes::Text(text) => serde_json::from_str(&text).unwrap_or_else(|_| {
+            text.split(',')
+                .map(|node| node.trim().to_owned())
+                .filter(|node| !node.is_empty())
+                .collect()
+        }),
+    })
 }
