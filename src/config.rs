@@ -340,3 +340,46 @@ fn node_list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<St
         }),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nodes_from(value: rocket::figment::value::Value) -> Vec<String> {
+        Figment::from(Serialized::defaults(Settings::default()))
+            .merge(("redis_cluster_nodes", value))
+            .extract::<Settings>()
+            .unwrap()
+            .redis_cluster_nodes
+    }
+
+    #[test]
+    fn cluster_nodes_are_a_list_a_json_list_in_a_string_or_comma_separated() {
+        let expected = vec!["redis://a:7000".to_owned(), "redis://b:7001".to_owned()];
+        assert_eq!(nodes_from(expected.clone().into()), expected);
+        assert_eq!(
+            nodes_from(r#"["redis://a:7000","redis://b:7001"]"#.into()),
+            expected
+        );
+        assert_eq!(
+            nodes_from("redis://a:7000, redis://b:7001".into()),
+            expected
+        );
+    }
+
+    #[test]
+    fn the_new_store_kinds_have_their_setting_names() {
+        let kind = |name: &str| {
+            Figment::from(Serialized::defaults(Settings::default()))
+                .merge(("session_store", name))
+                .extract::<Settings>()
+                .map(|s| s.store_kind())
+        };
+        assert_eq!(
+            kind("redis_cluster").unwrap(),
+            SessionStoreKind::RedisCluster
+        );
+        assert_eq!(kind("postgres").unwrap(), SessionStoreKind::Postgres);
+        assert!(kind("rediscluster").is_err());
+    }
+}

@@ -40,7 +40,8 @@ pub enum RedisTarget {
 
 enum Client {
     Single(redis::Client),
-    Cluster(ClusterClient),
+    // Boxed: the cluster client is several times the size of the single one.
+    Cluster(Box<ClusterClient>),
 }
 
 /// A live connection, cheap to clone (both kinds multiplex one socket per node).
@@ -154,7 +155,7 @@ impl RedisConnector {
                     .max_retry_wait(500)
                     .build()
                     .map_err(malformed)?;
-                Client::Cluster(client)
+                Client::Cluster(Box::new(client))
             }
         };
         let connection = open(&client).await?;
