@@ -159,14 +159,16 @@ impl From<StoreError> for AppError {
     }
 }
 
-/// The contract every session backend keeps (memory, SQLite, Redis).
+/// The contract every session backend keeps (memory, SQLite, PostgreSQL, Redis, Redis
+/// Cluster).
 ///
 /// Writes never re-create a record: `touch` updates only a record that still exists, so
 /// a slow request finishing after logout cannot bring the session back (Rack
 /// CVE-2025-46336).
 #[async_trait]
 pub trait SessionStore: Send + Sync + 'static {
-    /// Short name shown to people ("memory", "sqlite", "redis").
+    /// Short name shown to people ("memory", "sqlite", "postgres", "redis",
+    /// "redis_cluster").
     fn name(&self) -> &'static str;
 
     /// Inserts a new record. Returns `false`, changing nothing, if the key exists.

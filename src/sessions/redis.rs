@@ -16,7 +16,8 @@
 //! is `SET NX`, `touch` rewrites a record only if it still exists (a slow request cannot
 //! resurrect a logged-out session), and `delete_for_user` cannot miss a concurrent login.
 //! The scripts name the per-user set from the record they read, so they assume a single
-//! Redis (or a proxy that routes by the prefix), not Redis Cluster.
+//! Redis (or a proxy that routes by the prefix); `redis_cluster.rs` is the store for
+//! Redis Cluster.
 //!
 //! Every call goes through the shared [`RedisConnector`]: bounded in time, a failure or
 //! timeout is [`StoreError::Unavailable`] (503), and it recovers by itself once Redis is
