@@ -11,9 +11,10 @@ use std::sync::Arc;
 use crate::clock::Clock;
 use crate::config::{SessionStoreKind, Settings};
 use crate::errors::error_chain;
+use crate::redis_connector::RedisTarget;
 use crate::sessions::{
-    sqlite::FILE_NAME as SESSIONS_FILE, MemoryStore, RedisSessionStore, SessionStore,
-    SqliteSessionStore,
+    sqlite::FILE_NAME as SESSIONS_FILE, MemoryStore, PostgresSessionStore,
+    RedisClusterSessionStore, RedisSessionStore, SessionStore, SqliteSessionStore,
 };
 use crate::users::{PostgresUserRepo, SqliteUserRepo, UserRepo};
 
@@ -83,6 +84,66 @@ pub async fn open_session_store(
                 )),
             }
         }
+        SessionStoreKind::RedisCluster => {
+            let (target, setting) = redis_target(settings);
+            let RedisTarget::Cluster(nodes) = target else {
+                unreachable!("redis_target gives cluster nodes for the cluster store")
+            };
+            if nodes.is_empty() {
+                return Err("invalid setting `redis_cluster_nodes`: session_store = \
+                     \"redis_cluster\" needs at least one seed node URL"
+                    .into());
+            }
+            match RedisClusterSessionStore::connect(&nodes, &settings.redis_key_prefix, clock).await
+            {
+                Ok(store) => Ok(Arc::new(store)),
+                Err(error) => Err(format!(
+                    "cannot reach the Redis Cluster session store ({setting}): {}",
+                    error_chain(&error)
+                )),
+            }
+        }
+        SessionStoreKind::Postgres => {
+            let url = settings.database_url();
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(format!(
+                    "invalid setting `session_store` = \"postgres\": it keeps sessions in the \
+                     PostgreSQL named by `database_url`, which is {}",
+                    redact_url(&url)
+                ));
+            }
+            match PostgresSessionStore::connect(&url, &settings.postgres_session_schema).await {
+                Ok(store) => Ok(Arc::new(store)),
+                Err(error) => Err(format!(
+                    "cannot open the PostgreSQL session store (settings `database_url` = {}, \
+                     `postgres_session_schema` = {}): {}",
+                    redact_url(&url),
+                    settings.postgres_session_schema,
+                    error_chain(&error)
+                )),
+            }
+        }
+    }
+}
+
+/// The Redis the sessions (and so the throttle) use, and the setting that named it, for
+/// error messages (passwords redacted).
+pub fn redis_target(settings: &Settings) -> (RedisTarget, String) {
+    if settings.store_kind() == SessionStoreKind::RedisCluster {
+        let shown: Vec<String> = settings
+            .redis_cluster_nodes
+            .iter()
+            .map(|node| redact_url(node))
+            .collect();
+        (
+            RedisTarget::Cluster(settings.redis_cluster_nodes.clone()),
+            format!("setting `redis_cluster_nodes` = [{}]", shown.join(", ")),
+        )
+    } else {
+        (
+            RedisTarget::Single(settings.redis_url.clone()),
+            format!("setting `redis_url` = {}", redact_url(&settings.redis_url)),
+        )
     }
 }
 

@@ -22,6 +22,12 @@ pub enum SessionStoreKind {
     Sqlite,
     /// Redis at `redis_url`: survives restarts, shared by several instances.
     Redis,
+    /// A Redis Cluster reached through `redis_cluster_nodes`: Redis past one node.
+    #[serde(rename = "redis_cluster")]
+    RedisCluster,
+    /// The PostgreSQL at `database_url`, in schema `postgres_session_schema`: shared and
+    /// durable without running Redis.
+    Postgres,
 }
 
 /// How `/api/v1` authenticates, as the course's `AUTH_TYPE` names it.
@@ -66,6 +72,12 @@ pub struct Settings {
     pub redis_url: String,
     /// Prepended to every Redis key, so several apps (or tests) can share one server.
     pub redis_key_prefix: String,
+    /// Seed nodes of the Redis Cluster for `session_store = "redis_cluster"` (any few
+    /// masters; the client discovers the rest).
+    #[serde(deserialize_with = "node_list")]
+    pub redis_cluster_nodes: Vec<String>,
+    /// Schema holding the session and throttle tables for `session_store = "postgres"`.
+    pub postgres_session_schema: String,
     /// Name of the session cookie.
     pub session_name: String,
     /// Seconds of inactivity after which a session ends (OWASP: 15-30 minutes).
@@ -138,6 +150,8 @@ impl Default for Settings {
             session_store: None,
             redis_url: "redis://127.0.0.1:6379".into(),
             redis_key_prefix: "latchkey:".into(),
+            redis_cluster_nodes: Vec::new(),
+            postgres_session_schema: "latchkey_sessions".into(),
             session_name: "latchkey_session".into(),
             session_idle_timeout: 30 * 60,
             session_absolute_timeout: 12 * 60 * 60,
@@ -225,7 +239,8 @@ impl Settings {
             return Err(invalid(
                 "session_store",
                 "AUTH_TYPE=session_db_auth needs sessions that survive a restart, and the \
-                 memory store loses them; use \"sqlite\" or \"redis\" (or leave it unset)",
+                 memory store loses them; use \"sqlite\", \"postgres\" or \"redis\" (or \
+                 leave it unset)",
             ));
         }
         if self.anon_csrf_ttl < 60 {
@@ -314,4 +329,67 @@ pub fn figment() -> Figment {
         .merge(Env::raw().only(&COURSE_ENV).global())
         .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
         .select(profile)
+}
+
+/// `redis_cluster_nodes` as a list (Rocket.toml, or `ROCKET_REDIS_CLUSTER_NODES='[...]'`),
+/// or as one string of URLs separated by commas, which is what people type in a shell.
+fn node_list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Nodes {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(match Nodes::deserialize(deserializer)? {
+        Nodes::List(list) => list,
+        Nodes::Text(text) => serde_json::from_str(&text).unwrap_or_else(|_| {
+            text.split(',')
+                .map(|node| node.trim().to_owned())
+                .filter(|node| !node.is_empty())
+                .collect()
+        }),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nodes_from(value: rocket::figment::value::Value) -> Vec<String> {
+        Figment::from(Serialized::defaults(Settings::default()))
+            .merge(("redis_cluster_nodes", value))
+            .extract::<Settings>()
+            .unwrap()
+            .redis_cluster_nodes
+    }
+
+    #[test]
+    fn cluster_nodes_are_a_list_a_json_list_in_a_string_or_comma_separated() {
+        let expected = vec!["redis://a:7000".to_owned(), "redis://b:7001".to_owned()];
+        assert_eq!(nodes_from(expected.clone().into()), expected);
+        assert_eq!(
+            nodes_from(r#"["redis://a:7000","redis://b:7001"]"#.into()),
+            expected
+        );
+        assert_eq!(
+            nodes_from("redis://a:7000, redis://b:7001".into()),
+            expected
+        );
+    }
+
+    #[test]
+    fn the_new_store_kinds_have_their_setting_names() {
+        let kind = |name: &str| {
+            Figment::from(Serialized::defaults(Settings::default()))
+                .merge(("session_store", name))
+                .extract::<Settings>()
+                .map(|s| s.store_kind())
+        };
+        assert_eq!(
+            kind("redis_cluster").unwrap(),
+            SessionStoreKind::RedisCluster
+        );
+        assert_eq!(kind("postgres").unwrap(), SessionStoreKind::Postgres);
+        assert!(kind("rediscluster").is_err());
+    }
 }

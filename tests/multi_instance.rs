@@ -1,49 +1,89 @@
-//! Two Latchkey instances behind an imaginary load balancer: one secret key, sessions in
-//! one Redis, users in one PostgreSQL. A browser may land on either at any request.
-//! Runs when both `REDIS_URL` and `DATABASE_URL` are set.
+//! Two Latchkey instances behind an imaginary load balancer: one secret key, users in one
+//! PostgreSQL, and sessions in one shared store: a Redis, a Redis Cluster, or that same
+//! PostgreSQL. A browser may land on either at any request. Each store's tests run when
+//! its services are set (`DATABASE_URL`, plus `REDIS_URL` or `REDIS_CLUSTER_NODES`).
 
 mod common_stores;
 
 use latchkey::clock::ManualClock;
-use rocket::http::Status;
+use rocket::http::{ContentType, Status};
 use rocket::local::asynchronous::Client;
 use time::Duration;
 
-use common_stores::web::{self, log_in, log_out, profile_status, sign_up};
-use common_stores::PgSchema;
+use common_stores::web::{self, csrf_token, form, log_in, log_out, profile_status, sign_up};
+use common_stores::{DropSchema, PgSchema};
+
+#[derive(Clone, Copy)]
+enum Shared {
+    Redis,
+    RedisCluster,
+    Postgres,
+}
+
+/// What the pair wrote outside the test, removed at the end.
+enum Leftovers {
+    Redis { url: String, prefix: String },
+    RedisCluster { seed: String, prefix: String },
+    Postgres(#[allow(dead_code)] DropSchema),
+}
 
 struct Pair {
     a: Client,
     b: Client,
     clock: ManualClock,
     schema: PgSchema,
-    redis_url: String,
-    prefix: String,
+    leftovers: Leftovers,
     _dirs: (tempfile::TempDir, tempfile::TempDir),
 }
 
 /// Two instances sharing everything that matters, each with its own data directory.
-async fn two_instances() -> Option<Pair> {
-    let (redis_url, database_url) =
-        match (common_stores::redis_url(), common_stores::database_url()) {
-            (Some(r), Some(d)) => (r, d),
-            _ => {
-                eprintln!("skipped: the two-instance test needs REDIS_URL and DATABASE_URL");
-                return None;
-            }
-        };
+async fn two_instances(shared: Shared) -> Option<Pair> {
+    let database_url = common_stores::database_url()?;
     let schema = PgSchema::create(&database_url).await;
     let prefix = common_stores::unique_prefix();
-    let secret_key = web::secret_key();
+    let mut settings: Vec<(&str, String)> = vec![
+        ("secret_key", web::secret_key()),
+        ("database_url", schema.url.clone()),
+        ("redis_key_prefix", prefix.clone()),
+    ];
+    let leftovers = match shared {
+        Shared::Redis => {
+            let Some(url) = common_stores::redis_url() else {
+                schema.drop_now().await;
+                return None;
+            };
+            settings.push(("session_store", "redis".into()));
+            settings.push(("redis_url", url.clone()));
+            Leftovers::Redis { url, prefix }
+        }
+        Shared::RedisCluster => {
+            let Some(nodes) = common_stores::redis_cluster_nodes() else {
+                schema.drop_now().await;
+                return None;
+            };
+            settings.push(("session_store", "redis_cluster".into()));
+            settings.push((
+                "redis_cluster_nodes",
+                common_stores::cluster_nodes_setting(&nodes),
+            ));
+            Leftovers::RedisCluster {
+                seed: nodes[0].clone(),
+                prefix,
+            }
+        }
+        Shared::Postgres => {
+            let name = common_stores::unique_schema_name();
+            settings.push(("session_store", "postgres".into()));
+            settings.push(("postgres_session_schema", name.clone()));
+            Leftovers::Postgres(DropSchema {
+                url: database_url.clone(),
+                name,
+            })
+        }
+    };
+    let settings: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let clock = ManualClock::starting_now();
     let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let settings = [
-        ("secret_key", secret_key.as_str()),
-        ("session_store", "redis"),
-        ("redis_url", redis_url.as_str()),
-        ("redis_key_prefix", prefix.as_str()),
-        ("database_url", schema.url.as_str()),
-    ];
     let a = web::client(web::figment(dirs.0.path(), &settings), &clock).await;
     let b = web::client(web::figment(dirs.1.path(), &settings), &clock).await;
     Some(Pair {
@@ -51,8 +91,7 @@ async fn two_instances() -> Option<Pair> {
         b,
         clock,
         schema,
-        redis_url,
-        prefix,
+        leftovers,
         _dirs: dirs,
     })
 }
@@ -60,17 +99,37 @@ async fn two_instances() -> Option<Pair> {
 impl Pair {
     async fn cleanup(self) {
         drop((self.a, self.b));
-        common_stores::redis_cleanup(&self.redis_url, &self.prefix).await;
+        match &self.leftovers {
+            Leftovers::Redis { url, prefix } => common_stores::redis_cleanup(url, prefix).await,
+            Leftovers::RedisCluster { seed, prefix } => {
+                common_stores::redis_cluster_cleanup(seed, prefix).await
+            }
+            Leftovers::Postgres(_) => {}
+        }
         self.schema.drop_now().await;
     }
 }
 
-#[rocket::async_test]
-async fn a_session_started_on_one_instance_works_on_the_other() {
-    let Some(pair) = two_instances().await else {
-        return;
-    };
+/// "Log out my other sessions" from the sessions page, with exactly this cookie.
+async fn revoke_others(client: &Client, cookie: &rocket::http::Cookie<'static>) {
+    let page = client
+        .get("/sessions")
+        .cookie(cookie.clone())
+        .dispatch()
+        .await;
+    assert_eq!(page.status(), Status::Ok);
+    let token = csrf_token(&page.into_string().await.unwrap());
+    let response = client
+        .post("/sessions/revoke-others")
+        .cookie(cookie.clone())
+        .header(ContentType::Form)
+        .body(form(&[("csrf_token", &token)]))
+        .dispatch()
+        .await;
+    assert_eq!(response.status(), Status::SeeOther);
+}
 
+async fn a_session_started_on_one_instance_works_on_the_other(pair: Pair) {
     let cookie = sign_up(&pair.a, "ann@example.com").await;
 
     assert_eq!(profile_status(&pair.b, &cookie).await, Status::Ok);
@@ -81,11 +140,7 @@ async fn a_session_started_on_one_instance_works_on_the_other() {
     pair.cleanup().await;
 }
 
-#[rocket::async_test]
-async fn logging_out_on_one_instance_ends_the_session_on_both() {
-    let Some(pair) = two_instances().await else {
-        return;
-    };
+async fn logging_out_on_one_instance_ends_the_session_on_both(pair: Pair) {
     let cookie = sign_up(&pair.a, "ben@example.com").await;
     assert_eq!(profile_status(&pair.a, &cookie).await, Status::Ok);
 
@@ -96,11 +151,7 @@ async fn logging_out_on_one_instance_ends_the_session_on_both() {
     pair.cleanup().await;
 }
 
-#[rocket::async_test]
-async fn a_replayed_cookie_of_an_expired_session_is_refused_by_both() {
-    let Some(pair) = two_instances().await else {
-        return;
-    };
+async fn a_replayed_cookie_of_an_expired_session_is_refused_by_both(pair: Pair) {
     let cookie = sign_up(&pair.a, "cat@example.com").await;
     assert_eq!(profile_status(&pair.b, &cookie).await, Status::Ok);
 
@@ -111,3 +162,45 @@ async fn a_replayed_cookie_of_an_expired_session_is_refused_by_both() {
     assert_eq!(profile_status(&pair.a, &cookie).await, Status::SeeOther);
     pair.cleanup().await;
 }
+
+async fn revoking_other_sessions_on_one_instance_ends_them_on_both(pair: Pair) {
+    let laptop = sign_up(&pair.a, "dee@example.com").await;
+    let phone = log_in(&pair.b, "dee@example.com").await;
+    assert_eq!(profile_status(&pair.a, &phone).await, Status::Ok);
+
+    revoke_others(&pair.a, &laptop).await;
+
+    assert_eq!(profile_status(&pair.a, &phone).await, Status::SeeOther);
+    assert_eq!(profile_status(&pair.b, &phone).await, Status::SeeOther);
+    assert_eq!(profile_status(&pair.b, &laptop).await, Status::Ok);
+    pair.cleanup().await;
+}
+
+/// Every check against one shared store, each as its own test.
+macro_rules! two_instance_tests {
+    ($module:ident, $shared:expr) => {
+        mod $module {
+            two_instance_tests!(@tests $shared;
+                a_session_started_on_one_instance_works_on_the_other,
+                logging_out_on_one_instance_ends_the_session_on_both,
+                a_replayed_cookie_of_an_expired_session_is_refused_by_both,
+                revoking_other_sessions_on_one_instance_ends_them_on_both,
+            );
+        }
+    };
+    (@tests $shared:expr; $($check:ident),* $(,)?) => {
+        $(
+            #[rocket::async_test]
+            async fn $check() {
+                let Some(pair) = super::two_instances($shared).await else {
+                    return;
+                };
+                super::$check(pair).await;
+            }
+        )*
+    };
+}
+
+two_instance_tests!(redis, super::Shared::Redis);
+two_instance_tests!(redis_cluster, super::Shared::RedisCluster);
+two_instance_tests!(postgres_sessions, super::Shared::Postgres);

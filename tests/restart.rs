@@ -1,5 +1,6 @@
-//! Sessions in SQLite survive the process being killed: the real binary, real HTTP,
-//! SIGKILL (no graceful shutdown), and a second start on the same data directory.
+//! Sessions in SQLite, and in PostgreSQL, survive the process being killed: the real
+//! binary, real HTTP, SIGKILL (no graceful shutdown), and a second start on the same
+//! data directory and database.
 
 mod common_stores;
 
@@ -33,11 +34,10 @@ fn log_in(port: u16, jar: &mut Jar, email: &str) {
     assert_eq!(answer.status, 303, "login: {}", answer.body);
 }
 
-#[test]
-fn an_acknowledged_session_and_user_survive_sigkill() {
-    let dir = tempfile::tempdir().unwrap();
-    let settings = [("session_store", "sqlite")];
-    let server = Server::start(dir.path(), &settings);
+/// Signs up, kills the server without warning, starts it again with the same settings:
+/// the acknowledged session and user are still there, and logging in again works.
+fn survives_sigkill(dir: &std::path::Path, settings: &[(&str, &str)]) {
+    let server = Server::start(dir, settings);
     let mut browser = Jar::default();
     sign_up(server.port, &mut browser, "kim@example.com");
     assert_eq!(
@@ -46,7 +46,7 @@ fn an_acknowledged_session_and_user_survive_sigkill() {
     );
 
     server.kill();
-    let server = Server::start(dir.path(), &settings);
+    let server = Server::start(dir, settings);
 
     let profile = request(server.port, "GET", "/profile", &mut browser, None);
     assert_eq!(profile.status, 200, "the session outlived the process");
@@ -57,4 +57,36 @@ fn an_acknowledged_session_and_user_survive_sigkill() {
         request(server.port, "GET", "/profile", &mut other_browser, None).status,
         200
     );
+}
+
+#[test]
+fn an_acknowledged_session_and_user_survive_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    survives_sigkill(dir.path(), &[("session_store", "sqlite")]);
+}
+
+#[test]
+fn postgres_sessions_and_users_survive_sigkill() {
+    let Some(database_url) = common_stores::database_url() else {
+        return;
+    };
+    let runtime = rocket::tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let users = runtime.block_on(common_stores::PgSchema::create(&database_url));
+    let sessions = common_stores::DropSchema {
+        url: database_url,
+        name: common_stores::unique_schema_name(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    survives_sigkill(
+        dir.path(),
+        &[
+            ("session_store", "postgres"),
+            ("database_url", &users.url),
+            ("postgres_session_schema", &sessions.name),
+        ],
+    );
+    runtime.block_on(users.drop_now());
 }

@@ -1,5 +1,6 @@
 //! One conformance suite for the `SessionStore` contract, run against every store:
-//! memory and SQLite always, Redis when `REDIS_URL` is set. Expiry is driven by a
+//! memory and SQLite always, Redis when `REDIS_URL` is set, a Redis Cluster when
+//! `REDIS_CLUSTER_NODES` is set, PostgreSQL when `DATABASE_URL` is set. Expiry is driven by a
 //! `ManualClock` through the real session policy (`Sessions`), never by sleeping.
 
 mod common_stores;
@@ -389,7 +390,7 @@ async fn ids_are_stored_only_hashed(fx: &Fixture) {
         assert!(!contains(raw_id.to_uppercase().as_bytes()));
         assert!(!contains(uuid.as_bytes()), "raw id bytes stored");
         let key_form: Vec<u8> = match fx.backend {
-            Backend::Redis { .. } => id.key().to_hex().into_bytes(),
+            Backend::Redis { .. } | Backend::RedisCluster { .. } => id.key().to_hex().into_bytes(),
             _ => id.key().0.to_vec(),
         };
         assert!(contains(&key_form), "hashed key not found in the dump");
@@ -437,3 +438,37 @@ macro_rules! conformance {
 conformance!(memory);
 conformance!(sqlite);
 conformance!(redis);
+conformance!(redis_cluster);
+conformance!(postgres);
+
+/// Records follow their user's slot and locators their session's, so many logins land on
+/// every master of the cluster rather than one hot node.
+#[rocket::async_test]
+async fn cluster_sessions_spread_over_every_master() {
+    let Some(fixture) = common_stores::redis_cluster().await else {
+        return;
+    };
+    let Backend::RedisCluster { seed, prefix } = &fixture.backend else {
+        unreachable!()
+    };
+    for _ in 0..60 {
+        let created = fixture
+            .store
+            .create(new_key(), record_at(now(&fixture), Uuid::new_v4()))
+            .await
+            .unwrap();
+        assert!(created);
+    }
+
+    let masters = common_stores::cluster_masters(seed).await;
+    assert!(masters.len() >= 3, "a 3-master cluster: {masters:?}");
+    let keys = common_stores::cluster_keys(seed, prefix).await;
+    for master in &masters {
+        let records = keys
+            .iter()
+            .filter(|(node, key)| node == master && key.contains("{u:") && key.contains(":s:"))
+            .count();
+        assert!(records > 0, "no session record on {master}");
+    }
+    fixture.cleanup().await;
+}

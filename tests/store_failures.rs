@@ -13,7 +13,7 @@ use rocket::local::asynchronous::Client;
 
 use common_stores::http::{command, free_port};
 use common_stores::proxy::{through, upstream_of, Mode, Proxy};
-use common_stores::web::{self, profile_status, sign_up, ProxiedRedisApp};
+use common_stores::web::{self, post_login, profile_status, sign_up, ProxiedRedisApp};
 use common_stores::PgSchema;
 
 /// Runs the binary with `settings` and returns (exit success, stderr, time taken).
@@ -144,6 +144,57 @@ async fn redis_going_away_is_a_prompt_503_and_coming_back_recovers() {
 
     assert_recovers(client, &cookie).await;
     app.finish().await;
+}
+
+/// POST /login with the right password while Redis is away: the throttle cannot count
+/// the attempt, so the answer is a prompt 503 (never a 500, never an uncounted login).
+async fn assert_login_unavailable(client: &Client, email: &str) {
+    let started = Instant::now();
+    let response = post_login(client, email).await;
+    let took = started.elapsed();
+    assert_eq!(response.status(), Status::ServiceUnavailable);
+    assert!(took < Duration::from_secs(6), "503 took {took:?}");
+}
+
+#[rocket::async_test]
+async fn the_login_throttle_survives_a_redis_outage_like_the_session_store() {
+    let Some(app) = ProxiedRedisApp::start().await else {
+        return;
+    };
+    let (client, proxy) = (&app.client, &app.proxy);
+    sign_up(client, "tam@example.com").await;
+    assert_eq!(
+        post_login(client, "tam@example.com").await.status(),
+        Status::SeeOther
+    );
+
+    proxy.set(Mode::Refuse);
+    assert_login_unavailable(client, "tam@example.com").await;
+    proxy.set(Mode::Up);
+    assert_recovers_login(client, "tam@example.com").await;
+    // A connection that goes silent and stays silent: the throttle must notice the
+    // timeout and open a new one, since nothing ever closes the old one.
+    proxy.set(Mode::Stall);
+    assert_login_unavailable(client, "tam@example.com").await;
+    proxy.set(Mode::Up);
+    assert_recovers_login(client, "tam@example.com").await;
+    app.finish().await;
+}
+
+/// Polls a login until it succeeds again, up to 20 s.
+async fn assert_recovers_login(client: &Client, email: &str) {
+    let started = Instant::now();
+    loop {
+        let status = post_login(client, email).await.status();
+        if status == Status::SeeOther {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "login still {status} 20 s after Redis came back"
+        );
+        rocket::tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 #[rocket::async_test]

@@ -1,13 +1,16 @@
 //! The `ThrottleStore` contract, run against every backend: memory and SQLite always,
-//! Redis when `REDIS_URL` is set. Windows are judged by the `now` passed in, so nothing
+//! Redis when `REDIS_URL` is set, a Redis Cluster when `REDIS_CLUSTER_NODES` is set,
+//! PostgreSQL when `DATABASE_URL` is set. Windows are judged by the `now` passed in, so nothing
 //! sleeps.
 
 mod common_stores;
 
 use std::sync::Arc;
 
+use latchkey::redis_connector::RedisTarget;
 use latchkey::throttle::{
-    Count, MemoryThrottleStore, RedisThrottleStore, SqliteThrottleStore, ThrottleStore,
+    Count, MemoryThrottleStore, PostgresThrottleStore, RedisThrottleStore, SqliteThrottleStore,
+    ThrottleStore,
 };
 
 const NOW: i64 = 1_800_000_000;
@@ -113,6 +116,7 @@ macro_rules! conformance {
 enum Guard {
     None,
     Dir(#[allow(dead_code)] tempfile::TempDir),
+    Schema(#[allow(dead_code)] common_stores::DropSchema),
 }
 
 async fn memory() -> Option<(Arc<dyn ThrottleStore>, Guard)> {
@@ -130,12 +134,38 @@ async fn sqlite() -> Option<(Arc<dyn ThrottleStore>, Guard)> {
 /// Each Redis test gets its own key prefix (expired by Redis with the windows).
 async fn redis() -> Option<(Arc<dyn ThrottleStore>, Guard)> {
     let url = common_stores::redis_url()?;
-    let store = RedisThrottleStore::connect(&url, &common_stores::unique_prefix())
-        .await
-        .unwrap();
+    let store =
+        RedisThrottleStore::connect(&RedisTarget::Single(url), &common_stores::unique_prefix())
+            .await
+            .unwrap();
     Some((Arc::new(store), Guard::None))
+}
+
+/// The same counters on a Redis Cluster: each counter is one key, so one slot.
+async fn redis_cluster() -> Option<(Arc<dyn ThrottleStore>, Guard)> {
+    let nodes = common_stores::redis_cluster_nodes()?;
+    let store = RedisThrottleStore::connect(
+        &RedisTarget::Cluster(nodes),
+        &common_stores::unique_prefix(),
+    )
+    .await
+    .unwrap();
+    Some((Arc::new(store), Guard::None))
+}
+
+/// Counters in a PostgreSQL schema of the test's own, dropped afterwards.
+async fn postgres() -> Option<(Arc<dyn ThrottleStore>, Guard)> {
+    let url = common_stores::database_url()?;
+    let schema = common_stores::unique_schema_name();
+    let store = PostgresThrottleStore::connect(&url, &schema).await.unwrap();
+    Some((
+        Arc::new(store),
+        Guard::Schema(common_stores::DropSchema { url, name: schema }),
+    ))
 }
 
 conformance!(memory_store, super::memory().await);
 conformance!(sqlite_store, super::sqlite().await);
 conformance!(redis_store, super::redis().await);
+conformance!(redis_cluster_store, super::redis_cluster().await);
+conformance!(postgres_store, super::postgres().await);

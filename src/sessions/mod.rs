@@ -4,7 +4,9 @@
 
 pub mod cookie;
 mod memory;
+pub mod postgres;
 mod redis;
+mod redis_cluster;
 mod service;
 pub mod sqlite;
 
@@ -17,7 +19,9 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 pub use memory::MemoryStore;
+pub use postgres::PostgresSessionStore;
 pub use redis::RedisSessionStore;
+pub use redis_cluster::RedisClusterSessionStore;
 pub use service::Sessions;
 pub use sqlite::SqliteSessionStore;
 
@@ -132,6 +136,17 @@ pub enum StoreError {
     Other(#[source] BoxError),
 }
 
+impl StoreError {
+    /// Busy, locked or unreachable databases are [`StoreError::Unavailable`] (503),
+    /// anything else [`StoreError::Other`], by the one classifier every SQL backend uses.
+    pub fn from_sql(error: sqlx::Error) -> Self {
+        match crate::sql_errors::classify(&error) {
+            crate::sql_errors::SqlFailure::Unavailable => Self::Unavailable(error.into()),
+            crate::sql_errors::SqlFailure::Other => Self::Other(error.into()),
+        }
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {
         match error {
@@ -144,14 +159,16 @@ impl From<StoreError> for AppError {
     }
 }
 
-/// The contract every session backend keeps (memory, SQLite, Redis).
+/// The contract every session backend keeps (memory, SQLite, PostgreSQL, Redis, Redis
+/// Cluster).
 ///
 /// Writes never re-create a record: `touch` updates only a record that still exists, so
 /// a slow request finishing after logout cannot bring the session back (Rack
 /// CVE-2025-46336).
 #[async_trait]
 pub trait SessionStore: Send + Sync + 'static {
-    /// Short name shown to people ("memory", "sqlite", "redis").
+    /// Short name shown to people ("memory", "sqlite", "postgres", "redis",
+    /// "redis_cluster").
     fn name(&self) -> &'static str;
 
     /// Inserts a new record. Returns `false`, changing nothing, if the key exists.

@@ -16,21 +16,17 @@
 //! is `SET NX`, `touch` rewrites a record only if it still exists (a slow request cannot
 //! resurrect a logged-out session), and `delete_for_user` cannot miss a concurrent login.
 //! The scripts name the per-user set from the record they read, so they assume a single
-//! Redis (or a proxy that routes by the prefix), not Redis Cluster.
+//! Redis (or a proxy that routes by the prefix); `redis_cluster.rs` is the store for
+//! Redis Cluster.
 //!
-//! Every call is bounded: connect and response timeouts in the connection manager, and a
-//! deadline around each operation. A failure or a timeout is
-//! [`StoreError::Unavailable`] (503). The connection manager reconnects by itself after a
-//! dropped connection; after a timeout (a connection that went silent) the store builds a
-//! fresh manager in the background, so it recovers in both cases once Redis is back.
+//! Every call goes through the shared [`RedisConnector`]: bounded in time, a failure or
+//! timeout is [`StoreError::Unavailable`] (503), and it recovers by itself once Redis is
+//! back. For a Redis Cluster see `redis_cluster.rs`, which keeps the same contract with a
+//! slot-aware layout.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
-use parking_lot::RwLock;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{AsyncCommands, ErrorKind, RedisError, Script};
+use redis::{AsyncCommands, RedisError, Script};
 use rocket::async_trait;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -38,11 +34,8 @@ use uuid::Uuid;
 
 use super::{SessionKey, SessionRecord, SessionStore, StoreError};
 use crate::clock::Clock;
+use crate::redis_connector::{Connection, RedisConnector, RedisTarget};
 
-/// Longest any one store operation may take before the request gets a 503.
-const OPERATION_TIMEOUT: Duration = Duration::from_secs(2);
-/// Longest a (re)connection may take, including the connection manager's retries.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Expired entries removed per sweep script call: keeps each call short, since a Lua
 /// script blocks the Redis server while it runs.
 const SWEEP_BATCH: usize = 500;
@@ -127,7 +120,7 @@ return {n, #due}
 
 /// The record as stored: Unix seconds, so the Lua scripts can compare deadlines.
 #[derive(Serialize, Deserialize)]
-struct Wire {
+pub(super) struct Wire {
     user_id: Uuid,
     created_at: i64,
     last_seen: i64,
@@ -138,7 +131,7 @@ struct Wire {
 }
 
 impl Wire {
-    fn from_record(record: &SessionRecord) -> Self {
+    pub(super) fn from_record(record: &SessionRecord) -> Self {
         Self {
             user_id: record.user_id,
             created_at: record.created_at.unix_timestamp(),
@@ -166,7 +159,7 @@ impl Wire {
     }
 }
 
-fn decode(raw: &str) -> Result<SessionRecord, StoreError> {
+pub(super) fn decode(raw: &str) -> Result<SessionRecord, StoreError> {
     serde_json::from_str::<Wire>(raw)
         .map_err(|e| StoreError::Other(e.into()))?
         .into_record()
@@ -179,11 +172,7 @@ pub struct RedisSessionStore {
 }
 
 struct Inner {
-    client: redis::Client,
-    connection: RwLock<ConnectionManager>,
-    /// Set while a replacement connection is being built, so a burst of timeouts starts
-    /// one reconnection, not one per request.
-    replacing: AtomicBool,
+    redis: RedisConnector,
     prefix: String,
     clock: Arc<dyn Clock>,
     create: Script,
@@ -191,31 +180,6 @@ struct Inner {
     delete: Script,
     delete_for_user: Script,
     sweep: Script,
-}
-
-/// Redis errors that mean "the server is unreachable, slow or not ready" are retryable
-/// (503); a reply our scripts did not expect is a bug (500).
-fn classify(error: RedisError) -> StoreError {
-    match error.kind() {
-        ErrorKind::TypeError | ErrorKind::ResponseError => StoreError::Other(error.into()),
-        _ => StoreError::Unavailable(error.into()),
-    }
-}
-
-async fn connect_manager(client: &redis::Client) -> Result<ConnectionManager, StoreError> {
-    let config = ConnectionManagerConfig::new()
-        .set_connection_timeout(Duration::from_secs(1))
-        .set_response_timeout(OPERATION_TIMEOUT)
-        .set_number_of_retries(2)
-        .set_max_delay(500);
-    let connect = ConnectionManager::new_with_config(client.clone(), config);
-    match rocket::tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
-        Ok(Ok(manager)) => Ok(manager),
-        Ok(Err(error)) => Err(StoreError::Unavailable(error.into())),
-        Err(_) => Err(StoreError::Unavailable(
-            format!("no connection within {CONNECT_TIMEOUT:?}").into(),
-        )),
-    }
 }
 
 impl RedisSessionStore {
@@ -232,13 +196,11 @@ impl RedisSessionStore {
         prefix: &str,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(|e| StoreError::Other(e.into()))?;
-        let manager = connect_manager(&client).await?;
-        let store = Self {
+        let redis =
+            RedisConnector::connect(&RedisTarget::Single(url.to_owned()), "session store").await?;
+        Ok(Self {
             inner: Arc::new(Inner {
-                client,
-                connection: RwLock::new(manager),
-                replacing: AtomicBool::new(false),
+                redis,
                 prefix: prefix.to_owned(),
                 clock,
                 create: Script::new(CREATE),
@@ -247,11 +209,7 @@ impl RedisSessionStore {
                 delete_for_user: Script::new(DELETE_FOR_USER),
                 sweep: Script::new(SWEEP),
             }),
-        };
-        let _: String = store
-            .bounded(|mut c| async move { redis::cmd("PING").query_async(&mut c).await })
-            .await?;
-        Ok(store)
+        })
     }
 
     /// The Redis key a session is stored under.
@@ -271,49 +229,12 @@ impl RedisSessionStore {
         format!("{}expiry", self.inner.prefix)
     }
 
-    /// Runs one Redis operation with a deadline. A timeout means the connection may have
-    /// gone silent (no reset, no answer), which the connection manager does not detect;
-    /// so a fresh one is built in the background.
     async fn bounded<T, F, Fut>(&self, op: F) -> Result<T, StoreError>
     where
-        F: FnOnce(ConnectionManager) -> Fut,
+        F: FnOnce(Connection) -> Fut,
         Fut: std::future::Future<Output = Result<T, RedisError>>,
     {
-        let connection = self.inner.connection.read().clone();
-        match rocket::tokio::time::timeout(OPERATION_TIMEOUT, op(connection)).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => {
-                if error.is_timeout() {
-                    self.replace_connection();
-                }
-                Err(classify(error))
-            }
-            Err(_) => {
-                self.replace_connection();
-                Err(StoreError::Unavailable(
-                    format!("Redis did not answer within {OPERATION_TIMEOUT:?}").into(),
-                ))
-            }
-        }
-    }
-
-    fn replace_connection(&self) {
-        if self.inner.replacing.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let inner = self.inner.clone();
-        rocket::tokio::spawn(async move {
-            match connect_manager(&inner.client).await {
-                Ok(manager) => {
-                    *inner.connection.write() = manager;
-                    tracing::info!("session store: reconnected to Redis");
-                }
-                Err(error) => {
-                    tracing::warn!("session store: reconnecting to Redis failed: {error}")
-                }
-            }
-            inner.replacing.store(false, Ordering::Release);
-        });
+        self.inner.redis.run(op).await
     }
 
     /// Seconds until the record's earliest deadline by the injected clock, at least 1

@@ -55,17 +55,7 @@ impl SqliteSessionStore {
 /// Connection-level and lock-contention failures are retryable (503); anything else is a
 /// bug (500).
 fn classify(error: sqlx::Error) -> StoreError {
-    let retryable = match &error {
-        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => true,
-        // SQLITE_BUSY / SQLITE_LOCKED after the busy timeout.
-        sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("5" | "6")),
-        _ => false,
-    };
-    if retryable {
-        StoreError::Unavailable(error.into())
-    } else {
-        StoreError::Other(error.into())
-    }
+    StoreError::from_sql(error)
 }
 
 fn from_unix(seconds: i64) -> Result<OffsetDateTime, StoreError> {

@@ -21,6 +21,7 @@
 //! injected clock so tests move time instead of sleeping.
 
 mod memory;
+mod postgres;
 mod redis;
 mod sqlite;
 
@@ -33,6 +34,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use memory::MemoryThrottleStore;
+pub use postgres::PostgresThrottleStore;
 pub use redis::RedisThrottleStore;
 pub use sqlite::SqliteThrottleStore;
 
@@ -539,7 +541,8 @@ fn lockout_window(limits: &ThrottleSettings, strikes: i64) -> i64 {
 }
 
 /// Opens the counters' store next to the sessions (`session_store`): memory, a SQLite
-/// file `<data_dir>/throttle.db`, or the sessions' Redis under `<prefix>throttle:`.
+/// file `<data_dir>/throttle.db`, the sessions' PostgreSQL schema, or the sessions' Redis
+/// (one server or the cluster) under `<prefix>throttle:`.
 ///
 /// # Errors
 /// A message naming the setting at fault.
@@ -559,18 +562,30 @@ pub async fn open(settings: &Settings) -> Result<Arc<dyn ThrottleStore>, String>
                     )
                 })
         }
-        SessionStoreKind::Redis => RedisThrottleStore::connect(
-            &settings.redis_url,
-            &format!("{}throttle:", settings.redis_key_prefix),
-        )
-        .await
-        .map(|s| Arc::new(s) as _)
-        .map_err(|error| {
-            format!(
-                "cannot reach Redis for throttling (setting `redis_url` = {}): {}",
-                crate::backends::redact_url(&settings.redis_url),
-                crate::errors::error_chain(&error)
-            )
-        }),
+        SessionStoreKind::Postgres => {
+            let url = settings.database_url();
+            PostgresThrottleStore::connect(&url, &settings.postgres_session_schema)
+                .await
+                .map(|s| Arc::new(s) as _)
+                .map_err(|error| {
+                    format!(
+                        "cannot open PostgreSQL for throttling (setting `database_url` = {}): {}",
+                        crate::backends::redact_url(&url),
+                        crate::errors::error_chain(&error)
+                    )
+                })
+        }
+        SessionStoreKind::Redis | SessionStoreKind::RedisCluster => {
+            let (target, setting) = crate::backends::redis_target(settings);
+            RedisThrottleStore::connect(&target, &format!("{}throttle:", settings.redis_key_prefix))
+                .await
+                .map(|s| Arc::new(s) as _)
+                .map_err(|error| {
+                    format!(
+                        "cannot reach Redis for throttling ({setting}): {}",
+                        crate::errors::error_chain(&error)
+                    )
+                })
+        }
     }
 }

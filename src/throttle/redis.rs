@@ -6,17 +6,12 @@
 //! script (atomic across instances) and given a TTL of the window, so Redis drops ended
 //! counters by itself.
 
-use std::time::Duration;
-
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{RedisError, Script};
+use redis::Script;
 use rocket::async_trait;
 
 use super::{Count, ThrottleStore};
+use crate::redis_connector::{RedisConnector, RedisTarget};
 use crate::sessions::StoreError;
-
-/// Longest any one counter operation may take before the request gets a 503.
-const OPERATION_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// KEYS: counter. ARGV: delta, now, window. Returns {count, resets_at}.
 const ADD: &str = r"
@@ -38,55 +33,28 @@ return {n, r}
 ";
 
 pub struct RedisThrottleStore {
-    connection: ConnectionManager,
+    redis: RedisConnector,
     prefix: String,
     add: Script,
 }
 
-fn classify(error: RedisError) -> StoreError {
-    match error.kind() {
-        redis::ErrorKind::TypeError | redis::ErrorKind::ResponseError => {
-            StoreError::Other(error.into())
-        }
-        _ => StoreError::Unavailable(error.into()),
-    }
-}
-
 impl RedisThrottleStore {
-    /// Connects to Redis at `url`; every key starts with `prefix`.
+    /// Connects to Redis (one server or a cluster); every key starts with `prefix`.
     ///
     /// # Errors
     /// When the URL is malformed or Redis cannot be reached in time.
-    pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(|e| StoreError::Other(e.into()))?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Duration::from_secs(1))
-            .set_response_timeout(OPERATION_TIMEOUT)
-            .set_number_of_retries(2)
-            .set_max_delay(500);
-        let connect = ConnectionManager::new_with_config(client, config);
-        let connection = match rocket::tokio::time::timeout(Duration::from_secs(3), connect).await {
-            Ok(Ok(connection)) => connection,
-            Ok(Err(error)) => return Err(StoreError::Unavailable(error.into())),
-            Err(_) => return Err(StoreError::Unavailable("no connection within 3s".into())),
-        };
+    pub async fn connect(target: &RedisTarget, prefix: &str) -> Result<Self, StoreError> {
         Ok(Self {
-            connection,
+            redis: RedisConnector::connect(target, "throttle").await?,
             prefix: prefix.to_owned(),
             add: Script::new(ADD),
         })
     }
 
-    async fn bounded<T>(
-        &self,
-        op: impl std::future::Future<Output = Result<T, RedisError>>,
-    ) -> Result<T, StoreError> {
-        match rocket::tokio::time::timeout(OPERATION_TIMEOUT, op).await {
-            Ok(result) => result.map_err(classify),
-            Err(_) => Err(StoreError::Unavailable(
-                format!("Redis did not answer within {OPERATION_TIMEOUT:?}").into(),
-            )),
-        }
+    /// One counter is one key, so every operation touches a single slot and works the
+    /// same on a Redis Cluster.
+    fn counter_key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
     }
 }
 
@@ -97,21 +65,36 @@ impl ThrottleStore for RedisThrottleStore {
     }
 
     async fn add(&self, key: &str, delta: i64, now: i64, window: i64) -> Result<Count, StoreError> {
-        let mut connection = self.connection.clone();
-        let mut invocation = self.add.key(format!("{}{key}", self.prefix));
-        invocation.arg(delta).arg(now).arg(window);
+        let counter = self.counter_key(key);
+        let script = &self.add;
         let (count, resets_at): (i64, i64) = self
-            .bounded(invocation.invoke_async(&mut connection))
+            .redis
+            .run(|mut c| async move {
+                script
+                    .key(counter)
+                    .arg(delta)
+                    .arg(now)
+                    .arg(window)
+                    .invoke_async(&mut c)
+                    .await
+            })
             .await?;
         Ok(Count { count, resets_at })
     }
 
     async fn get(&self, key: &str, now: i64) -> Result<Option<Count>, StoreError> {
-        let mut connection = self.connection.clone();
-        let mut cmd = redis::cmd("HMGET");
-        cmd.arg(format!("{}{key}", self.prefix)).arg("n").arg("r");
-        let (count, resets_at): (Option<i64>, Option<i64>) =
-            self.bounded(cmd.query_async(&mut connection)).await?;
+        let counter = self.counter_key(key);
+        let (count, resets_at): (Option<i64>, Option<i64>) = self
+            .redis
+            .run(|mut c| async move {
+                redis::cmd("HMGET")
+                    .arg(counter)
+                    .arg("n")
+                    .arg("r")
+                    .query_async(&mut c)
+                    .await
+            })
+            .await?;
         Ok(match (count, resets_at) {
             (Some(count), Some(resets_at)) if resets_at > now => Some(Count { count, resets_at }),
             _ => None,
@@ -119,10 +102,11 @@ impl ThrottleStore for RedisThrottleStore {
     }
 
     async fn clear(&self, key: &str) -> Result<(), StoreError> {
-        let mut connection = self.connection.clone();
-        let mut cmd = redis::cmd("DEL");
-        cmd.arg(format!("{}{key}", self.prefix));
-        let _: i64 = self.bounded(cmd.query_async(&mut connection)).await?;
+        let counter = self.counter_key(key);
+        let _: i64 = self
+            .redis
+            .run(|mut c| async move { redis::cmd("DEL").arg(counter).query_async(&mut c).await })
+            .await?;
         Ok(())
     }
 }

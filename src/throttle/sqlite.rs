@@ -25,15 +25,7 @@ pub struct SqliteThrottleStore {
 }
 
 fn unavailable(error: sqlx::Error) -> StoreError {
-    match error {
-        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
-            StoreError::Unavailable(error.into())
-        }
-        sqlx::Error::Database(ref db) if matches!(db.code().as_deref(), Some("5" | "6")) => {
-            StoreError::Unavailable(error.into())
-        }
-        other => StoreError::Other(other.into()),
-    }
+    StoreError::from_sql(error)
 }
 
 impl SqliteThrottleStore {

@@ -87,6 +87,17 @@ pub enum RepoError {
     Other(#[source] BoxError),
 }
 
+impl RepoError {
+    /// Busy, locked or unreachable databases are [`RepoError::Unavailable`] (503), anything
+    /// else [`RepoError::Other`], by the one classifier every SQL backend uses.
+    pub fn from_sql(error: sqlx::Error) -> Self {
+        match crate::sql_errors::classify(&error) {
+            crate::sql_errors::SqlFailure::Unavailable => Self::Unavailable(error.into()),
+            crate::sql_errors::SqlFailure::Other => Self::Other(error.into()),
+        }
+    }
+}
+
 impl From<RepoError> for AppError {
     fn from(error: RepoError) -> Self {
         match error {

@@ -74,22 +74,7 @@ impl PostgresUserRepo {
 /// Connection-level failures (and the server saying it is shutting down, starting up or
 /// out of connections) are retryable: 503. Anything else is a bug: 500.
 fn classify(error: sqlx::Error) -> RepoError {
-    let retryable = match &error {
-        sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
-            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")
-        }),
-        _ => false,
-    };
-    if retryable {
-        RepoError::Unavailable(error.into())
-    } else {
-        RepoError::Other(error.into())
-    }
+    RepoError::from_sql(error)
 }
 
 /// Runs one query with a deadline: a server that stopped answering (no reset) is a 503

@@ -46,14 +46,10 @@ fn other(error: sqlx::Error) -> RepoError {
     RepoError::Other(error.into())
 }
 
-/// Connection-level failures are retryable (503); anything else is a bug (500).
+/// Connection-level failures and a busy or locked database are retryable (503); anything
+/// else is a bug (500).
 fn unavailable(error: sqlx::Error) -> RepoError {
-    match error {
-        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
-            RepoError::Unavailable(error.into())
-        }
-        other => RepoError::Other(other.into()),
-    }
+    RepoError::from_sql(error)
 }
 
 fn from_unix(seconds: i64) -> Result<OffsetDateTime, RepoError> {

@@ -1,6 +1,7 @@
 //! Helpers shared by the store tests: one fixture per backend, isolation for the shared
 //! services (a unique Redis key prefix, a unique PostgreSQL schema per test), and the
-//! switches that skip Redis/PostgreSQL tests when `REDIS_URL` / `DATABASE_URL` are unset.
+//! switches that skip Redis/Redis Cluster/PostgreSQL tests when `REDIS_URL` /
+//! `REDIS_CLUSTER_NODES` / `DATABASE_URL` are unset.
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
@@ -16,7 +17,8 @@ use std::sync::Once;
 use latchkey::clock::ManualClock;
 use latchkey::config::Settings;
 use latchkey::sessions::{
-    MemoryStore, RedisSessionStore, SessionStore, Sessions, SqliteSessionStore,
+    MemoryStore, PostgresSessionStore, RedisClusterSessionStore, RedisSessionStore, SessionStore,
+    Sessions, SqliteSessionStore,
 };
 use tempfile::TempDir;
 use uuid::Uuid;
@@ -32,6 +34,76 @@ pub fn database_url() -> Option<String> {
     service_url("DATABASE_URL", "PostgreSQL", &POSTGRES_NOTICE)
 }
 
+/// `REDIS_CLUSTER_NODES` (seed node URLs, comma-separated or a JSON list, as
+/// `.ci/redis-cluster` exports it), or `None` after saying the cluster tests are skipped.
+pub fn redis_cluster_nodes() -> Option<Vec<String>> {
+    let raw = service_url("REDIS_CLUSTER_NODES", "Redis Cluster", &CLUSTER_NOTICE)?;
+    let nodes: Vec<String> = match serde_json::from_str::<Vec<String>>(&raw) {
+        Ok(list) => list,
+        Err(_) => raw
+            .split(',')
+            .map(|node| node.trim().to_owned())
+            .filter(|node| !node.is_empty())
+            .collect(),
+    };
+    Some(nodes)
+}
+
+/// The same nodes as a JSON list, the form a `redis_cluster_nodes` setting takes.
+pub fn cluster_nodes_setting(nodes: &[String]) -> String {
+    serde_json::to_string(nodes).unwrap()
+}
+
+/// Every master of the cluster `seed` belongs to, as `redis://host:port` URLs.
+pub async fn cluster_masters(seed: &str) -> Vec<String> {
+    let mut connection = redis_connection(seed).await;
+    let nodes: String = redis::cmd("CLUSTER")
+        .arg("NODES")
+        .query_async(&mut connection)
+        .await
+        .expect("CLUSTER NODES");
+    nodes
+        .lines()
+        .filter(|line| {
+            let flags = line.split(' ').nth(2).unwrap_or_default();
+            flags.contains("master") && !flags.contains("fail")
+        })
+        .filter_map(|line| line.split(' ').nth(1))
+        .map(|addr| format!("redis://{}", addr.split('@').next().unwrap_or(addr)))
+        .collect()
+}
+
+/// Every key under `prefix` on every master of the cluster.
+pub async fn cluster_keys(seed: &str, prefix: &str) -> Vec<(String, String)> {
+    let mut keys = Vec::new();
+    for master in cluster_masters(seed).await {
+        for key in redis_keys(&master, prefix).await {
+            keys.push((master.clone(), key));
+        }
+    }
+    keys
+}
+
+/// Deletes every key under `prefix` on every master (what a test wrote).
+pub async fn redis_cluster_cleanup(seed: &str, prefix: &str) {
+    for master in cluster_masters(seed).await {
+        redis_cleanup_each(&master, prefix).await;
+    }
+}
+
+/// Deletes keys one by one: a cluster node refuses a multi-key DEL across slots.
+async fn redis_cleanup_each(url: &str, prefix: &str) {
+    let keys = redis_keys(url, prefix).await;
+    let mut connection = redis_connection(url).await;
+    for key in keys {
+        let _: Result<i64, _> = redis::cmd("DEL")
+            .arg(&key)
+            .query_async(&mut connection)
+            .await;
+    }
+}
+
+static CLUSTER_NOTICE: Once = Once::new();
 static REDIS_NOTICE: Once = Once::new();
 static POSTGRES_NOTICE: Once = Once::new();
 
@@ -149,11 +221,59 @@ impl PgSchema {
     }
 }
 
+/// A schema name no other test uses (for stores that take a schema of their own).
+pub fn unique_schema_name() -> String {
+    format!("latchkey_test_{}", Uuid::new_v4().simple())
+}
+
+/// Drops a PostgreSQL schema when the test ends, passing or failing.
+pub struct DropSchema {
+    pub url: String,
+    pub name: String,
+}
+
+impl Drop for DropSchema {
+    fn drop(&mut self) {
+        let (url, name) = (self.url.clone(), self.name.clone());
+        // Drop may run inside the test's runtime, which cannot block on itself.
+        let _ = std::thread::spawn(move || {
+            let runtime = rocket::tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                if let Ok(mut connection) =
+                    <sqlx::PgConnection as sqlx::Connection>::connect(&url).await
+                {
+                    let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+                        .execute(&mut connection)
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
 /// Which backend a fixture runs, and what it needs to look at the raw storage.
 pub enum Backend {
     Memory,
-    Sqlite { _dir: TempDir, path: PathBuf },
-    Redis { url: String, prefix: String },
+    Sqlite {
+        _dir: TempDir,
+        path: PathBuf,
+    },
+    Redis {
+        url: String,
+        prefix: String,
+    },
+    RedisCluster {
+        seed: String,
+        prefix: String,
+    },
+    Postgres {
+        store: Arc<PostgresSessionStore>,
+        _schema: DropSchema,
+    },
 }
 
 /// A store under test, the manual clock it (and the policy) reads, and its backend.
@@ -193,39 +313,31 @@ impl Fixture {
                 }
                 Some(bytes)
             }
+            Backend::Postgres { store, .. } => {
+                let rows: Vec<(Vec<u8>, String, Option<String>)> =
+                    sqlx::query_as("SELECT key, user_id::text, user_agent FROM sessions")
+                        .fetch_all(store.pool())
+                        .await
+                        .expect("read sessions");
+                let mut bytes = Vec::new();
+                for (key, user, agent) in rows {
+                    bytes.extend(key);
+                    bytes.extend(user.into_bytes());
+                    bytes.extend(agent.unwrap_or_default().into_bytes());
+                }
+                Some(bytes)
+            }
+            Backend::RedisCluster { seed, prefix } => {
+                let mut bytes = Vec::new();
+                for (node, key) in cluster_keys(seed, prefix).await {
+                    bytes.extend(redis_dump_key(&node, &key).await);
+                }
+                Some(bytes)
+            }
             Backend::Redis { url, prefix } => {
-                let mut connection = redis_connection(url).await;
                 let mut bytes = Vec::new();
                 for key in redis_keys(url, prefix).await {
-                    bytes.extend(key.as_bytes());
-                    let kind: String = redis::cmd("TYPE")
-                        .arg(&key)
-                        .query_async(&mut connection)
-                        .await
-                        .expect("TYPE");
-                    let values: Vec<Vec<u8>> = match kind.as_str() {
-                        "string" => vec![redis::cmd("GET")
-                            .arg(&key)
-                            .query_async(&mut connection)
-                            .await
-                            .expect("GET")],
-                        "set" => redis::cmd("SMEMBERS")
-                            .arg(&key)
-                            .query_async(&mut connection)
-                            .await
-                            .expect("SMEMBERS"),
-                        "zset" => redis::cmd("ZRANGE")
-                            .arg(&key)
-                            .arg(0)
-                            .arg(-1)
-                            .query_async(&mut connection)
-                            .await
-                            .expect("ZRANGE"),
-                        other => panic!("unexpected Redis type {other} for {key}"),
-                    };
-                    for value in values {
-                        bytes.extend(value);
-                    }
+                    bytes.extend(redis_dump_key(url, &key).await);
                 }
                 Some(bytes)
             }
@@ -234,10 +346,48 @@ impl Fixture {
 
     /// Removes what the test left in shared services.
     pub async fn cleanup(self) {
-        if let Backend::Redis { url, prefix } = &self.backend {
-            redis_cleanup(url, prefix).await;
+        match &self.backend {
+            Backend::Redis { url, prefix } => redis_cleanup(url, prefix).await,
+            Backend::RedisCluster { seed, prefix } => redis_cluster_cleanup(seed, prefix).await,
+            _ => {}
         }
     }
+}
+
+/// One Redis key's name and contents as bytes.
+async fn redis_dump_key(url: &str, key: &str) -> Vec<u8> {
+    let mut connection = redis_connection(url).await;
+    let mut bytes = key.as_bytes().to_vec();
+    let kind: String = redis::cmd("TYPE")
+        .arg(key)
+        .query_async(&mut connection)
+        .await
+        .expect("TYPE");
+    let values: Vec<Vec<u8>> = match kind.as_str() {
+        "string" => vec![redis::cmd("GET")
+            .arg(key)
+            .query_async(&mut connection)
+            .await
+            .expect("GET")],
+        "set" => redis::cmd("SMEMBERS")
+            .arg(key)
+            .query_async(&mut connection)
+            .await
+            .expect("SMEMBERS"),
+        "zset" => redis::cmd("ZRANGE")
+            .arg(key)
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut connection)
+            .await
+            .expect("ZRANGE"),
+        "none" => Vec::new(),
+        other => panic!("unexpected Redis type {other} for {key}"),
+    };
+    for value in values {
+        bytes.extend(value);
+    }
+    bytes
 }
 
 pub async fn memory() -> Option<Fixture> {
@@ -272,5 +422,40 @@ pub async fn redis() -> Option<Fixture> {
         store: Arc::new(store),
         clock,
         backend: Backend::Redis { url, prefix },
+    })
+}
+
+pub async fn redis_cluster() -> Option<Fixture> {
+    let nodes = redis_cluster_nodes()?;
+    let prefix = unique_prefix();
+    let clock = ManualClock::starting_now();
+    let store = RedisClusterSessionStore::connect(&nodes, &prefix, Arc::new(clock.clone()))
+        .await
+        .expect("connect to REDIS_CLUSTER_NODES");
+    Some(Fixture {
+        store: Arc::new(store),
+        clock,
+        backend: Backend::RedisCluster {
+            seed: nodes[0].clone(),
+            prefix,
+        },
+    })
+}
+
+pub async fn postgres() -> Option<Fixture> {
+    let url = database_url()?;
+    let name = unique_schema_name();
+    let store = Arc::new(
+        PostgresSessionStore::connect(&url, &name)
+            .await
+            .expect("open PostgreSQL session store"),
+    );
+    Some(Fixture {
+        store: store.clone(),
+        clock: ManualClock::starting_now(),
+        backend: Backend::Postgres {
+            store,
+            _schema: DropSchema { url, name },
+        },
     })
 }

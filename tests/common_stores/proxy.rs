@@ -16,6 +16,11 @@ pub enum Mode {
     Refuse,
     /// Accept and never answer: the service hangs or the network drops packets.
     Hang,
+    /// Like `Hang` for new connections, and every connection open at the switch goes
+    /// silent for good (a dropped NAT entry, a frozen peer): never closed, never answered,
+    /// even after the mode changes again. Only a client that gives up on a silent
+    /// connection and opens a new one recovers.
+    Stall,
 }
 
 pub struct Proxy {
@@ -36,7 +41,7 @@ impl Proxy {
                 let current = *changed.borrow_and_update();
                 match current {
                     Mode::Refuse => drop(client),
-                    Mode::Hang => {
+                    Mode::Hang | Mode::Stall => {
                         rocket::tokio::spawn(async move {
                             let _held = client;
                             let _ = changed.changed().await;
@@ -51,6 +56,11 @@ impl Proxy {
                             rocket::tokio::select! {
                                 _ = copy_bidirectional(&mut client, &mut server) => {}
                                 _ = changed.changed() => {}
+                            }
+                            if *changed.borrow() == Mode::Stall {
+                                // Keep both ends open and unanswered until the test ends.
+                                let _held = (client, server);
+                                std::future::pending::<()>().await;
                             }
                         });
                     }

@@ -95,10 +95,17 @@ pub async fn sign_up(client: &Client, email: &str) -> Cookie<'static> {
 
 /// Logs in through the form and returns the session cookie.
 pub async fn log_in(client: &Client, email: &str) -> Cookie<'static> {
+    let response = post_login(client, email).await;
+    assert_eq!(response.status(), Status::SeeOther, "login redirects");
+    session_cookie(&response)
+}
+
+/// One login through the form with the right password, whatever its outcome.
+pub async fn post_login<'c>(client: &'c Client, email: &str) -> LocalResponse<'c> {
     let page = client.get("/login").dispatch().await;
     let anon = anon_csrf_cookie(&page);
     let token = csrf_token(&page.into_string().await.unwrap());
-    let response = client
+    client
         .post("/login")
         .cookie(anon)
         .header(ContentType::Form)
@@ -108,9 +115,7 @@ pub async fn log_in(client: &Client, email: &str) -> Cookie<'static> {
             ("password", PASSWORD),
         ]))
         .dispatch()
-        .await;
-    assert_eq!(response.status(), Status::SeeOther, "login redirects");
-    session_cookie(&response)
+        .await
 }
 
 /// The anonymous forms' CSRF cookie a page set.
