@@ -172,7 +172,8 @@ impl Auth {
 
     /// Starts a session for `user` in this browser: a new id, the old session (if the
     /// browser had one) deleted server-side, the anonymous CSRF token dropped, the cookie
-    /// set. Rotation lives here so no login path can forget it.
+    /// set. Rotation lives here so no login path can forget it. `remember` picks a cookie
+    /// that outlives the browser (see `SessionRecord::persistent`).
     ///
     /// # Errors
     /// When the session store fails.
@@ -182,11 +183,18 @@ impl Auth {
         settings: &Settings,
         user: &User,
         user_agent: Option<&str>,
+        remember: bool,
     ) -> Result<(SessionId, SessionRecord), AppError> {
         let previous = cookie::read(jar, settings);
         let (id, record) = self
             .sessions
-            .start(user.id, user.auth_epoch, user_agent, previous.as_ref())
+            .start_kind(
+                user.id,
+                user.auth_epoch,
+                user_agent,
+                previous.as_ref(),
+                remember,
+            )
             .await?;
         cookie::issue(jar, settings, &id, &record);
         AnonCsrf::clear(jar);
@@ -196,7 +204,8 @@ impl Auth {
 
     /// Changes a password after checking the current one. Every session of the user ends
     /// (the auth epoch moves on, and the store drops them), and this browser gets a fresh
-    /// session: whoever else knew the old password or held a cookie is out.
+    /// session of the same kind (`remember`) as before: whoever else knew the old password
+    /// or held a cookie is out.
     ///
     /// # Errors
     /// [`AccountError::Invalid`] with a sentence for the person, or an infrastructure
@@ -209,6 +218,7 @@ impl Auth {
         current_password: &str,
         new_password: &str,
         user_agent: Option<&str>,
+        remember: bool,
     ) -> Result<(), AccountError> {
         let verified = self
             .verify_password(current_password, Some(user.password_hash.clone()))
@@ -219,7 +229,8 @@ impl Auth {
             ));
         }
         let (updated, _) = self.set_new_password(user, new_password).await?;
-        self.log_in(jar, settings, &updated, user_agent).await?;
+        self.log_in(jar, settings, &updated, user_agent, remember)
+            .await?;
         tracing::info!(target: SECURITY, event = "password_changed", user_id = %user.id, "password changed; every other session ended");
         Ok(())
     }

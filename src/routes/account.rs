@@ -167,6 +167,7 @@ async fn change_password(
     settings: &State<Settings>,
     jar: &CookieJar<'_>,
     user_agent: UserAgent,
+    tokens: &State<crate::tokens::Tokens>,
 ) -> Result<Page, AppError> {
     csrf::verify(&current.csrf_token(), form.csrf_token.as_deref())?;
     let new_password = form.new_password.as_deref().unwrap_or_default();
@@ -187,8 +188,13 @@ async fn change_password(
             form.current_password.as_deref().unwrap_or_default(),
             new_password,
             user_agent.0.as_deref(),
+            current.session.persistent,
         )
         .await;
+    if outcome.is_ok() {
+        // Only with `jwt_denylist`; otherwise tokens live on until they expire.
+        tokens.revoke_user(current.user.id);
+    }
     match outcome {
         Ok(()) => Ok(Page::Flash(Flash::success(
             Redirect::to("/profile"),

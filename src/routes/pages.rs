@@ -184,7 +184,8 @@ async fn signup(
             return Ok(Page::WithStatus((status, page)));
         }
     };
-    auth.log_in(jar, settings, &user, user_agent.0.as_deref())
+    // No "remember me" box on signup: the cookie persists, as it always has.
+    auth.log_in(jar, settings, &user, user_agent.0.as_deref(), true)
         .await?;
     Ok(Page::Flash(Flash::success(
         Redirect::to("/profile"),
@@ -198,6 +199,8 @@ pub struct LoginForm {
     password: Option<String>,
     next: Option<String>,
     csrf_token: Option<String>,
+    /// "Remember me": a checked box sends a value, an unchecked one nothing.
+    remember: Option<String>,
 }
 
 fn login_page(
@@ -259,7 +262,8 @@ async fn login(
     }
     match gate.check_login(auth, email, password).await? {
         CredentialCheck::Valid(user) => {
-            auth.log_in(jar, settings, &user, user_agent.0.as_deref())
+            let remember = form.remember.is_some();
+            auth.log_in(jar, settings, &user, user_agent.0.as_deref(), remember)
                 .await?;
             Ok(Page::Redirect(Redirect::to(after_login(next))))
         }
@@ -407,9 +411,12 @@ async fn logout(
     auth: &State<Auth>,
     settings: &State<Settings>,
     jar: &CookieJar<'_>,
+    tokens: &State<crate::tokens::Tokens>,
 ) -> Result<Flash<Redirect>, AppError> {
     csrf::verify(&current.csrf_token(), form.csrf_token.as_deref())?;
     auth.log_out(jar, settings, &current.id).await?;
+    // Only with `jwt_denylist`; otherwise tokens live on until they expire.
+    tokens.revoke_user(current.user.id);
     tracing::info!(target: crate::telemetry::SECURITY, event = "logout", user_id = %current.user.id, "logged out");
     Ok(Flash::success(Redirect::to("/login"), LOGGED_OUT))
 }

@@ -4,7 +4,8 @@
 
 mod caller;
 mod fallback;
-mod session;
+pub(crate) mod session;
+pub mod token;
 mod users;
 
 use rocket::fairing::{Fairing, Info, Kind};
@@ -35,6 +36,8 @@ pub fn routes() -> Vec<Route> {
         session::login,
         session::login_without_form,
         session::logout,
+        token::login,
+        token::login_without_form,
     ];
     routes.extend(fallback::routes());
     routes

@@ -14,6 +14,8 @@ use crate::errors::AppError;
 use crate::guards::UserAgent;
 use crate::sessions::cookie;
 use crate::throttle::Gate;
+use crate::tokens::Tokens;
+use crate::users::User;
 
 /// Only form fields count (urlencoded or multipart); a JSON body or the query string
 /// leaves them missing, as in the course.
@@ -43,15 +45,34 @@ pub async fn login(
     gate: Gate<'_>,
 ) -> Result<Json<Value>, AppError> {
     sessions_disabled(settings)?;
+    let user = authenticate(&form, auth, settings, &gate).await?;
+    // The API's cookie persists, as it always has (no form to ask with).
+    auth.log_in(jar, settings, &user, user_agent.0.as_deref(), true)
+        .await?;
+    Ok(Json(user_json(&user)))
+}
+
+/// The user the login fields prove, with the course's errors and the login throttle:
+/// the one check behind both API logins (session and token).
+///
+/// # Errors
+/// 400 for a missing field, 404/401 (or one uniform 401) for bad credentials, 429 when
+/// throttled, or an infrastructure failure.
+pub(super) async fn authenticate(
+    form: &LoginFields,
+    auth: &Auth,
+    settings: &Settings,
+    gate: &Gate<'_>,
+) -> Result<User, AppError> {
     let present = |field: &Option<String>| field.clone().filter(|v| !v.is_empty());
     let email = present(&form.email).ok_or_else(|| AppError::bad_request("email missing"))?;
     let password =
         present(&form.password).ok_or_else(|| AppError::bad_request("password missing"))?;
-    let user = match gate.check_login(auth, &email, &password).await? {
-        CredentialCheck::Valid(user) => user,
+    match gate.check_login(auth, &email, &password).await? {
+        CredentialCheck::Valid(user) => Ok(user),
         failure => {
             tracing::warn!(target: crate::telemetry::SECURITY, event = "login_failed", via = "api", "login failed");
-            return Err(match failure {
+            Err(match failure {
                 _ if settings.api_uniform_login_errors => {
                     AppError::refused(Status::Unauthorized, "invalid email or password")
                 }
@@ -59,12 +80,9 @@ pub async fn login(
                     AppError::refused(Status::NotFound, "no user found for this email")
                 }
                 _ => AppError::refused(Status::Unauthorized, "wrong password"),
-            });
+            })
         }
-    };
-    auth.log_in(jar, settings, &user, user_agent.0.as_deref())
-        .await?;
-    Ok(Json(user_json(&user)))
+    }
 }
 
 /// A login whose body is not a form (JSON, text, none): its fields are missing.
@@ -80,9 +98,10 @@ pub fn login_without_form(_caller: ApiCaller, settings: &State<Settings>) -> App
 /// has already refused missing (401) and dead (403) sessions.
 #[delete("/auth_session/logout")]
 pub async fn logout(
-    _caller: ApiCaller,
+    caller: ApiCaller,
     auth: &State<Auth>,
     settings: &State<Settings>,
+    tokens: &State<Tokens>,
     jar: &CookieJar<'_>,
 ) -> Result<Json<Value>, AppError> {
     sessions_disabled(settings)?;
@@ -92,5 +111,8 @@ pub async fn logout(
         return Err(not_found());
     }
     cookie::clear(jar, settings);
+    if let Some(user) = &caller.0 {
+        tokens.revoke_user(user.id);
+    }
     Ok(Json(json!({})))
 }

@@ -136,11 +136,15 @@ pub async fn delete(
     _caller: ApiCaller,
     id: &str,
     auth: &State<Auth>,
+    tokens: &State<crate::tokens::Tokens>,
 ) -> Result<Json<Value>, AppError> {
     let user = find(auth, id).await?;
     if !auth.users.delete(user.id).await? {
         return Err(not_found());
     }
     auth.sessions.end_all_for_user(user.id).await?;
+    // A token names a user that no longer exists and is refused anyway; with the
+    // denylist its id is forgotten too.
+    tokens.revoke_user(user.id);
     Ok(Json(json!({})))
 }
