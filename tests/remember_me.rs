@@ -116,7 +116,7 @@ async fn a_password_change_reissues_the_same_kind_of_cookie() {
     let browser = app.browser();
     log_in(&browser, false).await;
     let token = browser.csrf_token_from("/password").await;
-    let new_password = "a brand new passphrase for alice";
+    let new_password = "a brand new passphrase, never used";
 
     let reply = browser
         .post_form(
