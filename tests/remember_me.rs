@@ -35,7 +35,9 @@ async fn unchecked_the_cookie_ends_with_the_browser() {
     let reply = log_in(&browser, false).await;
 
     assert_redirect_to(&reply, "/profile");
-    let header = reply.set_cookie_header(SESSION_COOKIE).expect("a session cookie");
+    let header = reply
+        .set_cookie_header(SESSION_COOKIE)
+        .expect("a session cookie");
     assert!(!header.contains("Max-Age"), "{header}");
     assert!(!header.contains("Expires"), "{header}");
     for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
@@ -131,7 +133,9 @@ async fn a_password_change_reissues_the_same_kind_of_cookie() {
         .await;
 
     assert_redirect_to(&reply, "/profile");
-    let header = reply.set_cookie_header(SESSION_COOKIE).expect("a new cookie");
+    let header = reply
+        .set_cookie_header(SESSION_COOKIE)
+        .expect("a new cookie");
     assert!(!header.contains("Max-Age"), "{header}");
     assert!(!header.contains("Expires"), "{header}");
 }

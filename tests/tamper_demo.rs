@@ -75,8 +75,8 @@ fn the_inspector_shows_what_a_tampered_copy_of_the_cookie_gets() {
         .split(r#"id="tamper-answer""#)
         .nth(1)
         .expect("the answer is shown");
-    assert_contains(shown, "HTTP/1.1 403 Forbidden");
-    assert_contains(shown, "{&quot;error&quot;:&quot;Forbidden&quot;}");
+    assert_contains(shown, "1.1 303 See Other");
+    assert_contains(shown, "sent to log in: the request was anonymous");
     assert_contains(shown, &format!("{SESSION_COOKIE}=;"));
     assert_contains(shown, "Max-Age=0");
     // This browser's own cookie is untouched and still works.
@@ -91,7 +91,11 @@ async fn a_cookie_that_does_not_decrypt_is_removed_from_the_browser() {
     let owner = app.logged_in_browser("olga@example.com").await;
     let mut tampered = owner.session_cookie().unwrap();
     let middle = tampered.len() / 2;
-    let flipped = if &tampered[middle..=middle] == "A" { "B" } else { "A" };
+    let flipped = if &tampered[middle..=middle] == "A" {
+        "B"
+    } else {
+        "A"
+    };
     tampered.replace_range(middle..=middle, flipped);
     let browser = app.browser();
     browser.set_session_cookie(&tampered);

@@ -26,9 +26,11 @@ use crate::errors::AppError;
 use crate::exchange_log::{redact_pair, redact_set_cookie};
 use crate::guards::CurrentUser;
 
-/// The path the copy is sent to: any page that depends on the session would do; the
-/// API's `me` answers in one short line.
-const PROBE_PATH: &str = "/api/v1/users/me";
+/// The path the copy is sent to: a page only a logged-in person sees, so the answer
+/// shows at once whether the cookie was accepted. (A page, not the API: an API refusal
+/// is an error answer, which carries no cookie changes, so it could not show the
+/// removal.)
+const PROBE_PATH: &str = "/profile";
 /// The answer is a few hundred bytes; anything longer is cut.
 const MAX_ANSWER: u64 = 16 * 1024;
 const TIMEOUT: Duration = Duration::from_secs(3);
@@ -118,15 +120,15 @@ fn own_address(config: &rocket::Config) -> SocketAddr {
 }
 
 /// One plain HTTP/1.1 request over a real connection to this server, as a browser (or
-/// an attacker with a modified cookie) would send it. The status, the `Set-Cookie`
-/// headers (values cut short) and the body come back.
+/// an attacker with a modified cookie) would send it. The status, `Location` and the
+/// `Set-Cookie` headers (values cut short) come back.
 async fn send_to_self(config: &rocket::Config, cookie_pair: &str) -> std::io::Result<Value> {
     let address = own_address(config);
     let exchange = async {
         let mut stream = TcpStream::connect(address).await?;
         let request = format!(
             "GET {PROBE_PATH} HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie_pair}\r\n\
-             Accept: application/json\r\nConnection: close\r\n\r\n"
+             Accept: text/html\r\nConnection: close\r\n\r\n"
         );
         stream.write_all(request.as_bytes()).await?;
         let mut raw = Vec::new();
@@ -137,17 +139,26 @@ async fn send_to_self(config: &rocket::Config, cookie_pair: &str) -> std::io::Re
         .await
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "no answer in time"))??;
     let text = String::from_utf8_lossy(&raw);
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    // The head is all the demo shows: status, where it sends you, what it does to cookies.
+    let head = text.split("\r\n\r\n").next().unwrap_or_default();
     let mut lines = head.lines();
     let status = lines.next().unwrap_or_default().to_owned();
-    let set_cookies: Vec<String> = lines
+    let headers: Vec<(&str, &str)> = lines
         .filter_map(|line| line.split_once(':'))
-        .filter(|(name, _)| name.trim().eq_ignore_ascii_case("set-cookie"))
-        .map(|(_, value)| redact_set_cookie(value.trim()))
+        .map(|(name, value)| (name.trim(), value.trim()))
         .collect();
+    let set_cookies: Vec<String> = headers
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("set-cookie"))
+        .map(|(_, value)| redact_set_cookie(value))
+        .collect();
+    let location = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("location"))
+        .map(|(_, value)| *value);
     Ok(json!({
         "status": status,
+        "location": location,
         "set_cookies": set_cookies,
-        "body": body.trim(),
     }))
 }
