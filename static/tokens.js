@@ -70,6 +70,7 @@
   });
 
   function callMe(resultId, init) {
+    show(resultId, true, "calling…");
     fetch("/api/v1/users/me", init)
       .then(function (r) { return r.text().then(function (t) { return { status: r.status, text: t }; }); })
       .then(function (answer) {
