@@ -75,6 +75,9 @@ pub struct Visitor<'a, 'r> {
     pub jar: &'a CookieJar<'r>,
     pub settings: &'a Settings,
     pub user_agent: Option<&'a str>,
+    /// Whether the session cookie should outlive the browser ("remember me"); otherwise
+    /// it is a browser-session cookie (see `SessionRecord::persistent`).
+    pub remember: bool,
 }
 
 /// An account [`Auth::sign_up`] just created. Only it can be logged in without a
@@ -181,8 +184,8 @@ impl Auth {
         Ok(check)
     }
 
-    /// Checks credentials sent with every request (`Authorization: Basic`), under the
-    /// same throttling and events as a login, without starting a session.
+    /// Checks credentials without starting a session (`Authorization: Basic` on every
+    /// request, or a token login), under the same throttling and events as a login.
     ///
     /// # Errors
     /// As [`Auth::log_in`].
@@ -191,8 +194,8 @@ impl Auth {
         gate: &Gate<'_>,
         email: &str,
         password: &str,
+        via: Via,
     ) -> Result<CredentialCheck, AppError> {
-        let via = Via::BasicAuth;
         let check = self.check_throttled(gate, email, password, via).await?;
         if let CredentialCheck::Valid(user) = &check {
             SecurityEvent::LoginSucceeded {
@@ -328,11 +331,12 @@ impl Auth {
         let previous = cookie::read(visitor.jar, visitor.settings);
         let (id, record) = self
             .sessions
-            .start(
+            .start_kind(
                 user.id,
                 user.auth_epoch,
                 visitor.user_agent,
                 previous.as_ref(),
+                visitor.remember,
             )
             .await?;
         cookie::issue(visitor.jar, visitor.settings, &id, &record);

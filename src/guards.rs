@@ -48,6 +48,11 @@ async fn resolve(request: &Request<'_>) -> Resolution {
     };
     let jar = request.cookies();
     let Some(id) = cookie::read(jar, settings) else {
+        if cookie::is_unreadable(jar, settings) {
+            // It does not decrypt (tampered, or another key): as useless as an expired
+            // one, so the browser is told to forget it the same way.
+            cookie::clear(jar, settings);
+        }
         return Resolution::Anonymous;
     };
     match auth.resolve(&id).await {

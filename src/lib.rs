@@ -12,8 +12,8 @@ pub mod config;
 pub mod csrf;
 pub mod errors;
 pub mod exchange_log;
-pub mod flash;
 pub mod fd_limit;
+pub mod flash;
 pub mod guards;
 mod headers;
 pub mod metrics;
@@ -27,6 +27,7 @@ mod sql_errors;
 mod sqlite;
 pub mod telemetry;
 pub mod throttle;
+pub mod tokens;
 pub mod users;
 
 use std::sync::Arc;
@@ -86,6 +87,8 @@ pub fn build_with_store(
         .mount("/", traced(routes::pages::routes()))
         .mount("/", traced(routes::inspect::routes()))
         .mount("/", traced(routes::account::routes()))
+        .mount("/", traced(routes::tokens::routes()))
+        .mount("/", traced(routes::tamper::routes()))
         .mount("/", traced(readiness::routes()))
         .mount("/", traced(metrics::routes()))
         .mount(routes::api::BASE, traced(routes::api::routes()))
@@ -165,11 +168,19 @@ async fn set_up(
         Ok(None) => rocket,
         Err(error) => return startup_failure(rocket, error),
     };
-    let throttle = match throttle_from(&rocket, &settings, clock).await {
+    let throttle = match throttle_from(&rocket, &settings, clock.clone()).await {
         Ok(throttle) => throttle,
         Err(message) => return startup_failure(rocket, message),
     };
-    Ok(rocket.manage(settings).manage(auth).manage(throttle))
+    let tokens = match tokens::Tokens::from_figment(rocket.figment(), &settings.data_dir, clock) {
+        Ok(tokens) => tokens,
+        Err(message) => return startup_failure(rocket, message),
+    };
+    Ok(rocket
+        .manage(settings)
+        .manage(auth)
+        .manage(throttle)
+        .manage(tokens))
 }
 
 /// The password policy; its blocklist set is built on the blocking pool.

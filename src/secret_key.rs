@@ -35,32 +35,38 @@ pub fn ensure(figment: &Figment, data_dir: &Path) -> Result<Option<Figment>, Str
     if configured {
         return Ok(None);
     }
-    let path = data_dir.join(FILE_NAME);
-    let key = match fs::read_to_string(&path) {
+    let key = read_or_generate(&data_dir.join(FILE_NAME), "secret key", "secret_key")?;
+    Ok(Some(figment.clone().merge(("secret_key", key))))
+}
+
+/// The key kept in `path`, or a new one generated into it (mode 0600) on first start, so
+/// what it protects survives a restart. Also keeps the token signing key (`tokens`).
+///
+/// # Errors
+/// A message naming the file when it cannot be read or written.
+pub(crate) fn read_or_generate(path: &Path, what: &str, setting: &str) -> Result<String, String> {
+    match fs::read_to_string(path) {
         Ok(text) => {
             // A key file written by hand or by an older version may be readable by others.
-            crate::private_files::make_private(&path)
+            crate::private_files::make_private(path)
                 .map_err(|e| format!("cannot make {} private: {e}", path.display()))?;
-            text.trim().to_owned()
+            Ok(text.trim().to_owned())
         }
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             let key = generate();
-            write_private(&path, &key)
-                .map_err(|e| format!("cannot write the secret key to {}: {e}", path.display()))?;
+            write_private(path, &key)
+                .map_err(|e| format!("cannot write the {what} to {}: {e}", path.display()))?;
             eprintln!(
-                "Latchkey: no `secret_key` configured; generated one in {} (keep it private)",
+                "Latchkey: no `{setting}` configured; generated one in {} (keep it private)",
                 path.display()
             );
-            key
+            Ok(key)
         }
-        Err(error) => {
-            return Err(format!(
-                "cannot read the secret key from {}: {error}",
-                path.display()
-            ))
-        }
-    };
-    Ok(Some(figment.clone().merge(("secret_key", key))))
+        Err(error) => Err(format!(
+            "cannot read the {what} from {}: {error}",
+            path.display()
+        )),
+    }
 }
 
 /// 64 random bytes from the OS CSPRNG, base64: what `secret_key` expects. Also printed by

@@ -24,6 +24,7 @@ fn record_at(now: OffsetDateTime, user_id: Uuid) -> SessionRecord {
         absolute_deadline,
         user_agent: Some("Mozilla/5.0 (conformance) ünïcode/✓ \"quoted\"".into()),
         auth_epoch: 3,
+        persistent: false,
     }
 }
 

@@ -41,6 +41,7 @@ pub fn sessions(count: usize) -> impl Iterator<Item = (SessionKey, SessionRecord
             absolute_deadline: now + Duration::hours(12),
             user_agent: Some(Arc::from(USER_AGENTS[n % USER_AGENTS.len()].to_owned())),
             auth_epoch: 0,
+            persistent: true,
         };
         (SessionId::generate().key(), record)
     })

@@ -11,7 +11,9 @@ CREATE TABLE sessions (
     -- LEAST(idle_deadline, absolute_deadline), kept so the sweep is one index range scan.
     expires_at        BIGINT NOT NULL,
     user_agent        TEXT,
-    auth_epoch        BIGINT NOT NULL
+    auth_epoch        BIGINT NOT NULL,
+    -- "Remember me": the cookie outlives the browser (otherwise a browser-session cookie).
+    persistent        BOOLEAN NOT NULL DEFAULT TRUE
 );
 
 -- "Log out everywhere" and the session list read by user.

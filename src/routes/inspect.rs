@@ -6,7 +6,7 @@ use rocket::http::{Cookie, CookieJar, SameSite};
 use rocket::response::Redirect;
 use rocket::{get, routes, Route, State};
 use rocket_dyn_templates::Template;
-use serde_json::json;
+use serde_json::{json, Value};
 use time::Duration;
 
 use super::pages::{render, time_json};
@@ -27,6 +27,21 @@ fn session(
     settings: &State<Settings>,
     auth: &State<Auth>,
 ) -> Template {
+    render(
+        "session",
+        Some(&current),
+        None,
+        session_context(&current, jar, settings, auth),
+    )
+}
+
+/// What the inspector shows (also under the tamper demo's answer).
+pub(super) fn session_context(
+    current: &CurrentUser,
+    jar: &CookieJar<'_>,
+    settings: &Settings,
+    auth: &Auth,
+) -> Value {
     let record = &current.session;
     let now = auth.now();
     // What the browser sends: the encrypted value as it travels (percent-encoded), cut
@@ -61,8 +76,9 @@ fn session(
         },
         "idle_timeout": settings.idle_timeout().whole_seconds(),
         "touch_interval": settings.session_touch_interval,
+        "persistent": record.persistent,
     });
-    render("session", Some(&current), None, context)
+    context
 }
 
 #[get("/session", rank = 2)]

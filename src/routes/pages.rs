@@ -186,6 +186,8 @@ async fn signup(
         jar,
         settings,
         user_agent: user_agent.0.as_deref(),
+        // No "remember me" box on signup: the cookie persists, as it always has.
+        remember: true,
     };
     auth.log_in_new_account(&visitor, account).await?;
     Ok(Page::Flash(Flash::success(
@@ -199,6 +201,8 @@ pub struct LoginForm {
     email: Option<String>,
     password: Option<String>,
     next: Option<String>,
+    /// "Remember me": a checked box sends a value, an unchecked one nothing.
+    remember: Option<String>,
 }
 
 fn login_page(
@@ -256,6 +260,7 @@ async fn login(
         jar,
         settings,
         user_agent: user_agent.0.as_deref(),
+        remember: form.remember.is_some(),
     };
     match auth
         .log_in(&gate, &visitor, email, password, Via::Page)
@@ -400,8 +405,11 @@ async fn logout(
     auth: &State<Auth>,
     settings: &State<Settings>,
     jar: &CookieJar<'_>,
+    tokens: &State<crate::tokens::Tokens>,
 ) -> Result<Flash<Redirect>, AppError> {
     auth.log_out(jar, settings, &current.id, Via::Page).await?;
+    // Only with `jwt_denylist`; otherwise tokens live on until they expire.
+    tokens.revoke_user(current.user.id);
     Ok(Flash::success(Redirect::to("/login"), LOGGED_OUT))
 }
 

@@ -42,6 +42,8 @@ struct Slot {
     idle_deadline: i64,
     absolute_deadline: i64,
     auth_epoch: i64,
+    /// "Remember me" (see `SessionRecord::persistent`).
+    persistent: bool,
     /// Index into `Inner::users`.
     user: u32,
     /// Index into `Inner::agents`, or `NONE`.
@@ -108,6 +110,7 @@ impl Inner {
             absolute_deadline: time_of(slot.absolute_deadline),
             user_agent: (slot.agent != NONE).then(|| self.agents[slot.agent as usize].text.clone()),
             auth_epoch: slot.auth_epoch,
+            persistent: slot.persistent,
         }
     }
 
@@ -187,6 +190,7 @@ impl Inner {
             idle_deadline: seconds(record.idle_deadline),
             absolute_deadline: seconds(record.absolute_deadline),
             auth_epoch: record.auth_epoch,
+            persistent: record.persistent,
             user,
             agent,
             prev: NONE,
@@ -396,6 +400,7 @@ mod tests {
             absolute_deadline: at + Duration::hours(12),
             user_agent: agent.map(Arc::from),
             auth_epoch: 3,
+            persistent: true,
         }
     }
 

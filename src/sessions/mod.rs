@@ -115,6 +115,10 @@ pub struct SessionRecord {
     pub user_agent: Option<Arc<str>>,
     /// The user's auth epoch at login; a password change bumps the user's and so ends this.
     pub auth_epoch: i64,
+    /// "Remember me": `true` gives the cookie a lifetime (the absolute timeout), so it
+    /// outlives the browser; `false` makes it a browser-session cookie. Kept here so a
+    /// re-issued cookie (password change) is of the same kind.
+    pub persistent: bool,
 }
 
 impl SessionRecord {

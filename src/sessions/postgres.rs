@@ -39,7 +39,7 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(4);
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(8);
 
 const COLUMNS: &str =
-    "key, user_id, created_at, last_seen, idle_deadline, absolute_deadline, user_agent, auth_epoch";
+    "key, user_id, created_at, last_seen, idle_deadline, absolute_deadline, user_agent, auth_epoch, persistent";
 
 /// Opens a pool on `url` whose connections see only `schema` (created if missing), with
 /// the session migrations applied. Shared by the session store and the throttle counters.
@@ -168,6 +168,7 @@ fn record_from_row(row: &PgRow) -> Result<SessionRecord, StoreError> {
         absolute_deadline: from_unix(row.try_get("absolute_deadline").map_err(other)?)?,
         user_agent: user_agent.map(Into::into),
         auth_epoch: row.try_get("auth_epoch").map_err(other)?,
+        persistent: row.try_get("persistent").map_err(other)?,
     })
 }
 
@@ -181,8 +182,8 @@ impl SessionStore for PostgresSessionStore {
         let result = bounded(
             sqlx::query(
                 "INSERT INTO sessions (key, user_id, created_at, last_seen, idle_deadline, \
-                 absolute_deadline, expires_at, user_agent, auth_epoch) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (key) DO NOTHING",
+                 absolute_deadline, expires_at, user_agent, auth_epoch, persistent) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (key) DO NOTHING",
             )
             .bind(&key.0[..])
             .bind(record.user_id)
@@ -193,6 +194,7 @@ impl SessionStore for PostgresSessionStore {
             .bind(record.expires_at().unix_timestamp())
             .bind(record.user_agent.as_deref())
             .bind(record.auth_epoch)
+            .bind(record.persistent)
             .execute(&self.pool),
         )
         .await?;

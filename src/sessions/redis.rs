@@ -128,6 +128,13 @@ pub(super) struct Wire {
     absolute_deadline: i64,
     user_agent: Option<String>,
     auth_epoch: i64,
+    /// Records written before "remember me" existed had persistent cookies.
+    #[serde(default = "persistent_by_default")]
+    persistent: bool,
+}
+
+fn persistent_by_default() -> bool {
+    true
 }
 
 impl Wire {
@@ -140,6 +147,7 @@ impl Wire {
             absolute_deadline: record.absolute_deadline.unix_timestamp(),
             user_agent: record.user_agent.as_deref().map(str::to_owned),
             auth_epoch: record.auth_epoch,
+            persistent: record.persistent,
         }
     }
 
@@ -155,6 +163,7 @@ impl Wire {
             absolute_deadline: at(self.absolute_deadline)?,
             user_agent: self.user_agent.map(Into::into),
             auth_epoch: self.auth_epoch,
+            persistent: self.persistent,
         })
     }
 }

@@ -62,6 +62,23 @@ impl Sessions {
         user_agent: Option<&str>,
         replacing: Option<&SessionId>,
     ) -> Result<(SessionId, SessionRecord), StoreError> {
+        self.start_kind(user_id, auth_epoch, user_agent, replacing, true)
+            .await
+    }
+
+    /// As [`Sessions::start`], saying whether the cookie persists ("remember me") or
+    /// ends with the browser; the server enforces the same deadlines either way.
+    ///
+    /// # Errors
+    /// When the store fails; the previous session is then left as it was.
+    pub async fn start_kind(
+        &self,
+        user_id: Uuid,
+        auth_epoch: i64,
+        user_agent: Option<&str>,
+        replacing: Option<&SessionId>,
+        persistent: bool,
+    ) -> Result<(SessionId, SessionRecord), StoreError> {
         let now = self.now();
         let absolute_deadline = now + self.absolute;
         let record = SessionRecord {
@@ -72,6 +89,7 @@ impl Sessions {
             absolute_deadline,
             user_agent: user_agent.map(cap_user_agent),
             auth_epoch,
+            persistent,
         };
         let id = loop {
             // A collision of 122 random bits will not happen; the loop makes

@@ -22,7 +22,7 @@ use super::{SessionKey, SessionRecord, SessionStore, StoreError};
 pub const FILE_NAME: &str = "sessions.db";
 
 const COLUMNS: &str =
-    "key, user_id, created_at, last_seen, idle_deadline, absolute_deadline, user_agent, auth_epoch";
+    "key, user_id, created_at, last_seen, idle_deadline, absolute_deadline, user_agent, auth_epoch, persistent";
 
 pub struct SqliteSessionStore {
     pool: SqlitePool,
@@ -81,6 +81,7 @@ fn record_from_row(row: &SqliteRow) -> Result<SessionRecord, StoreError> {
         absolute_deadline: from_unix(row.try_get("absolute_deadline").map_err(classify)?)?,
         user_agent: user_agent.map(Into::into),
         auth_epoch: row.try_get("auth_epoch").map_err(classify)?,
+        persistent: row.try_get("persistent").map_err(classify)?,
     })
 }
 
@@ -93,8 +94,8 @@ impl SessionStore for SqliteSessionStore {
     async fn create(&self, key: SessionKey, record: SessionRecord) -> Result<bool, StoreError> {
         let result = sqlx::query(
             "INSERT INTO sessions (key, user_id, created_at, last_seen, idle_deadline, \
-             absolute_deadline, expires_at, user_agent, auth_epoch) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+             absolute_deadline, expires_at, user_agent, auth_epoch, persistent) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
         )
         .bind(&key.0[..])
         .bind(record.user_id.to_string())
@@ -105,6 +106,7 @@ impl SessionStore for SqliteSessionStore {
         .bind(record.expires_at().unix_timestamp())
         .bind(record.user_agent.as_deref())
         .bind(record.auth_epoch)
+        .bind(record.persistent)
         .execute(&self.pool)
         .await
         .map_err(classify)?;

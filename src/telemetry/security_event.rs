@@ -21,6 +21,8 @@ pub enum Via {
     Api,
     /// An API request with `Authorization: Basic`.
     BasicAuth,
+    /// The JSON API's token login (a bearer token instead of a session).
+    Token,
     /// The admin command line.
     Admin,
 }
@@ -31,6 +33,7 @@ impl Via {
             Self::Page => "page",
             Self::Api => "api",
             Self::BasicAuth => "basic_auth",
+            Self::Token => "token",
             Self::Admin => "admin",
         }
     }

@@ -139,6 +139,8 @@ async function logIn(page, email, password) {
   await goto(page, "/login");
   await page.fill("#email", email);
   await page.fill("#password", password);
+  // "Remember me": the demo's cookie persists (Max-Age), as the inspector steps expect.
+  await page.check("#remember");
   await Promise.all([page.waitForURL(/\/profile$/), page.click("main button[type=submit]")]);
 }
 

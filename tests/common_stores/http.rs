@@ -139,7 +139,7 @@ pub fn request(port: u16, method: &str, path: &str, jar: &mut Jar, form: Option<
     response
 }
 
-fn try_request(
+pub fn try_request(
     port: u16,
     method: &str,
     path: &str,

@@ -1,6 +1,8 @@
 //! Who is calling the API, decided before any route logic, as the course's
 //! `before_request` does: no credentials at all -> 401; credentials that resolve to no
 //! user -> 403; else the request runs as that user. Public paths skip the check.
+//! Under session authentication an `Authorization: Bearer <token>` header is accepted in
+//! place of the cookie (see `tokens`).
 
 use base64::Engine;
 use rocket::http::{Method, Status};
@@ -10,16 +12,19 @@ use crate::auth::{Auth, CredentialCheck};
 use crate::config::{AuthType, Settings};
 use crate::errors::AppError;
 use crate::guards::current_session;
+use crate::telemetry::Via;
 use crate::throttle::{ClientAddr, Gate, RetryAfter, Throttle};
+use crate::tokens::{self, Tokens};
 use crate::users::User;
 
 /// Paths that need no authentication, matched exactly: the `TrailingSlash` fairing has
 /// already removed the one trailing slash the course allows, so `status//` stays private.
-const PUBLIC_PATHS: [&str; 4] = [
+const PUBLIC_PATHS: [&str; 5] = [
     "/api/v1/status",
     "/api/v1/unauthorized",
     "/api/v1/forbidden",
     "/api/v1/auth_session/login",
+    "/api/v1/auth_token/login",
 ];
 
 pub fn is_public(path: &str) -> bool {
@@ -76,7 +81,10 @@ async fn decide(request: &Request<'_>) -> Result<Option<User>, Status> {
                 throttle,
                 client: ClientAddr::of(request, throttle.trusted()),
             };
-            match auth.authenticate(&gate, &email, &password).await {
+            match auth
+                .authenticate(&gate, &email, &password, Via::BasicAuth)
+                .await
+            {
                 Ok(CredentialCheck::Valid(user)) => Ok(Some(user)),
                 Ok(_) => Err(Status::Forbidden),
                 Err(AppError::Throttled { retry_after }) => {
@@ -88,11 +96,34 @@ async fn decide(request: &Request<'_>) -> Result<Option<User>, Status> {
             }
         }
         AuthType::SessionAuth | AuthType::SessionExpAuth | AuthType::SessionDbAuth => {
+            // A bearer token, when sent, decides alone: it stands in for the cookie.
+            if let Some(token) = authorization.and_then(tokens::bearer) {
+                return token_user(request, auth, token).await;
+            }
             match current_session(request).await? {
                 Some(current) => Ok(Some(current.user.clone())),
                 None => Err(Status::Forbidden),
             }
         }
+    }
+}
+
+/// The user a bearer token names. A tampered, expired, wrongly signed or revoked token,
+/// or one whose user no longer exists, gets the same 403 as a dead session.
+async fn token_user(
+    request: &Request<'_>,
+    auth: &Auth,
+    token: &str,
+) -> Result<Option<User>, Status> {
+    let Some(tokens) = request.rocket().state::<Tokens>() else {
+        return Err(Status::InternalServerError);
+    };
+    let claims = tokens.verify(token).ok_or(Status::Forbidden)?;
+    let id = uuid::Uuid::try_parse(&claims.sub).map_err(|_| Status::Forbidden)?;
+    match auth.user_by_id(id).await {
+        Ok(Some(user)) => Ok(Some(user)),
+        Ok(None) => Err(Status::Forbidden),
+        Err(error) => Err(AppError::from(error).status()),
     }
 }
 

@@ -9,7 +9,7 @@ use rocket::{Data, Request};
 use super::ApiCaller;
 
 /// The API's paths, segment by segment; `*` is one free segment.
-const KNOWN_PATHS: [&[&str]; 8] = [
+const KNOWN_PATHS: [&[&str]; 9] = [
     &["status"],
     &["stats"],
     &["unauthorized"],
@@ -18,6 +18,7 @@ const KNOWN_PATHS: [&[&str]; 8] = [
     &["users", "*"],
     &["auth_session", "login"],
     &["auth_session", "logout"],
+    &["auth_token", "login"],
 ];
 
 fn is_known_path(path: &str) -> bool {

@@ -5,7 +5,8 @@
 mod caller;
 mod fallback;
 mod forgery;
-mod session;
+pub(crate) mod session;
+pub mod token;
 mod users;
 
 use rocket::fairing::{AdHoc, Fairing, Info, Kind};
@@ -38,6 +39,8 @@ pub fn routes() -> Vec<Route> {
         session::login,
         session::login_without_form,
         session::logout,
+        token::login,
+        token::login_without_form,
     ];
     routes.extend(fallback::routes());
     routes

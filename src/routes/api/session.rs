@@ -15,6 +15,7 @@ use crate::guards::UserAgent;
 use crate::sessions::cookie;
 use crate::telemetry::Via;
 use crate::throttle::Gate;
+use crate::tokens::Tokens;
 
 /// Only form fields count (urlencoded or multipart); a JSON body or the query string
 /// leaves them missing, as in the course.
@@ -44,33 +45,51 @@ pub async fn login(
     gate: Gate<'_>,
 ) -> Result<Json<Value>, AppError> {
     sessions_disabled(settings)?;
-    let present = |field: &Option<String>| field.clone().filter(|v| !v.is_empty());
-    let email = present(&form.email).ok_or_else(|| AppError::bad_request("email missing"))?;
-    let password =
-        present(&form.password).ok_or_else(|| AppError::bad_request("password missing"))?;
+    let (email, password) = form.credentials()?;
     let visitor = Visitor {
         jar,
         settings,
         user_agent: user_agent.0.as_deref(),
+        // The API's cookie persists, as it always has (no form to ask with).
+        remember: true,
     };
     match auth
-        .log_in(&gate, &visitor, &email, &password, Via::Api)
+        .log_in(&gate, &visitor, email, password, Via::Api)
         .await?
     {
         CredentialCheck::Valid(user) => Ok(Json(user_json(&user))),
-        // Outside the course's open semantics, one answer for both failures: nobody
-        // learns which emails have accounts (as on the pages).
-        _ if !settings.course_mode => Err(AppError::refused(
-            Status::Unauthorized,
-            "invalid email or password",
-        )),
-        CredentialCheck::UnknownEmail => Err(AppError::refused(
-            Status::NotFound,
-            "no user found for this email",
-        )),
-        CredentialCheck::WrongPassword => {
-            Err(AppError::refused(Status::Unauthorized, "wrong password"))
+        failure => Err(login_refused(&failure, settings)),
+    }
+}
+
+impl LoginFields {
+    /// The email and password, or the course's 400 for the first one missing.
+    ///
+    /// # Errors
+    /// 400 `email missing` / `password missing`.
+    pub(super) fn credentials(&self) -> Result<(&str, &str), AppError> {
+        fn present(field: &Option<String>) -> Option<&str> {
+            field.as_deref().filter(|v| !v.is_empty())
         }
+        let email = present(&self.email).ok_or_else(|| AppError::bad_request("email missing"))?;
+        let password =
+            present(&self.password).ok_or_else(|| AppError::bad_request("password missing"))?;
+        Ok((email, password))
+    }
+}
+
+/// The answer to credentials that prove no one, shared by both API logins (session and
+/// token). Outside the course's open semantics, one answer for both failures: nobody
+/// learns which emails have accounts (as on the pages).
+pub(super) fn login_refused(failure: &CredentialCheck, settings: &Settings) -> AppError {
+    match failure {
+        _ if !settings.course_mode => {
+            AppError::refused(Status::Unauthorized, "invalid email or password")
+        }
+        CredentialCheck::UnknownEmail => {
+            AppError::refused(Status::NotFound, "no user found for this email")
+        }
+        _ => AppError::refused(Status::Unauthorized, "wrong password"),
     }
 }
 
@@ -87,9 +106,10 @@ pub fn login_without_form(_caller: ApiCaller, settings: &State<Settings>) -> App
 /// has already refused missing (401) and dead (403) sessions.
 #[delete("/auth_session/logout")]
 pub async fn logout(
-    _caller: ApiCaller,
+    caller: ApiCaller,
     auth: &State<Auth>,
     settings: &State<Settings>,
+    tokens: &State<Tokens>,
     jar: &CookieJar<'_>,
 ) -> Result<Json<Value>, AppError> {
     sessions_disabled(settings)?;
@@ -97,6 +117,10 @@ pub async fn logout(
     let id = cookie::read(jar, settings).ok_or_else(not_found)?;
     if !auth.log_out(jar, settings, &id, Via::Api).await? {
         return Err(not_found());
+    }
+    if let Some(user) = &caller.0 {
+        // Only with `jwt_denylist`; otherwise tokens live on until they expire.
+        tokens.revoke_user(user.id);
     }
     Ok(Json(json!({})))
 }
