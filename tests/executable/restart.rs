@@ -1,8 +1,8 @@
 //! Sessions in SQLite survive the process being killed: the real binary, real HTTP,
 //! SIGKILL (no graceful shutdown), and a second start on the same data directory.
 
-use crate::support::{csrf_token, encode_form as form, PASSWORD};
 use crate::support::process::{request, Jar, Server};
+use crate::support::{csrf_token, encode_form as form, PASSWORD};
 
 fn sign_up(port: u16, jar: &mut Jar, email: &str) {
     let page = request(port, "GET", "/signup", jar, None);

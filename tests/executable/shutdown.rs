@@ -7,8 +7,8 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::support::{csrf_token, encode_form as form, PASSWORD};
 use crate::support::process::{request, Jar, Server};
+use crate::support::{csrf_token, encode_form as form, PASSWORD};
 
 fn sign_up(port: u16, jar: &mut Jar, email: &str) {
     let page = request(port, "GET", "/signup", jar, None);
