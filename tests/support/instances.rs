@@ -11,7 +11,7 @@ use rocket::figment::Figment;
 use rocket::http::{Cookie, Status};
 use rocket::local::asynchronous::{Client, LocalResponse};
 
-use super::Browser;
+use super::{Browser, Reply};
 
 pub use super::{PASSWORD, SESSION_COOKIE};
 
@@ -50,7 +50,7 @@ pub async fn sign_up(client: &Client, email: &str) -> Cookie<'static> {
     let browser = Browser::on(client);
     let reply = browser.signup(email, PASSWORD).await;
     assert_eq!(reply.status, Status::SeeOther, "signup redirects");
-    held_session_cookie(&browser)
+    set_session_cookie(&reply)
 }
 
 /// Logs in through the form and returns the session cookie.
@@ -58,13 +58,15 @@ pub async fn log_in(client: &Client, email: &str) -> Cookie<'static> {
     let browser = Browser::on(client);
     let reply = browser.login(email, PASSWORD).await;
     assert_eq!(reply.status, Status::SeeOther, "login redirects");
-    held_session_cookie(&browser)
+    set_session_cookie(&reply)
 }
 
-/// The session cookie a browser holds, as it would send it back to any instance.
-fn held_session_cookie(browser: &Browser<'_>) -> Cookie<'static> {
-    let value = browser.session_cookie().expect("a session cookie");
-    Cookie::new(SESSION_COOKIE, value)
+/// The session cookie a form's answer set, as the browser would send it back to any
+/// instance. Read from the answer, not the jar: an instance whose clock is in the past
+/// sets a cookie that has already expired by the real clock the jar goes by.
+fn set_session_cookie(reply: &Reply) -> Cookie<'static> {
+    let cookie = reply.cookie(SESSION_COOKIE).expect("a session cookie");
+    Cookie::new(SESSION_COOKIE, cookie.value().to_owned())
 }
 
 /// The session cookie a response set, exactly as the browser would send it back.
