@@ -2,14 +2,14 @@
 //! cuts a UTF-8 character, which makes Rocket's parser panic) is ignored and removed, is
 //! never a 5xx, and never reaches the log, panic messages included.
 
-mod common;
+mod support;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use common::*;
 use latchkey::telemetry::{self, LogFormat};
 use rocket::http::{Method, Status};
+use support::*;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
 

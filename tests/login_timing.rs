@@ -2,8 +2,7 @@
 //! password, on every path that checks one (the login page, the API's session login,
 //! Basic auth): counted as argon2 verifications in `/metrics`, not timed.
 
-mod api_common;
-mod common;
+mod support;
 
 use std::net::SocketAddr;
 
@@ -41,8 +40,8 @@ async fn cost<F: std::future::Future<Output = Status>>(
 #[rocket::async_test]
 async fn login_page_unknown_email_costs_what_a_known_one_costs() {
     let _turn = TURN.lock().await;
-    let app = common::TestApp::builder().spawn().await;
-    app.create_user("ann@example.com", common::PASSWORD).await;
+    let app = support::TestApp::builder().spawn().await;
+    app.create_user("ann@example.com", support::PASSWORD).await;
     let browser = app.browser();
 
     for password in [NON_ASCII, ASCII] {
@@ -65,14 +64,16 @@ async fn login_page_unknown_email_costs_what_a_known_one_costs() {
 #[rocket::async_test]
 async fn api_login_unknown_email_costs_what_a_known_one_costs() {
     let _turn = TURN.lock().await;
-    let app = api_common::app("session_auth")
-        .user(api_common::BOB, api_common::BOB_PASSWORD)
+    let app = support::api::app("session_auth")
+        .user(support::api::BOB, support::api::BOB_PASSWORD)
         .spawn()
         .await;
 
     for password in [NON_ASCII, ASCII] {
         let (known, _) = cost(&app.client, async {
-            app.login_response(api_common::BOB, password).await.status()
+            app.login_response(support::api::BOB, password)
+                .await
+                .status()
         })
         .await;
         let (unknown, _) = cost(&app.client, async {
@@ -90,19 +91,19 @@ async fn api_login_unknown_email_costs_what_a_known_one_costs() {
 #[rocket::async_test]
 async fn basic_auth_unknown_email_costs_what_a_known_one_costs() {
     let _turn = TURN.lock().await;
-    let app = api_common::app("basic_auth")
-        .user(api_common::BOB, api_common::BOB_PASSWORD)
+    let app = support::api::app("basic_auth")
+        .user(support::api::BOB, support::api::BOB_PASSWORD)
         .spawn()
         .await;
     let me = |email: &str, password: &str| {
         app.client
             .get("/api/v1/users/me")
-            .header(api_common::basic_header(email, password))
+            .header(support::api::basic_header(email, password))
     };
 
     for password in [NON_ASCII, ASCII] {
         let (known, known_status) = cost(&app.client, async {
-            me(api_common::BOB, password).dispatch().await.status()
+            me(support::api::BOB, password).dispatch().await.status()
         })
         .await;
         let (unknown, unknown_status) = cost(&app.client, async {

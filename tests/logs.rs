@@ -2,7 +2,7 @@
 //! debug) writing into a buffer: security events by name, a request id on request lines
 //! and on events inside a request, and never a password, cookie value or session id.
 
-mod common;
+mod support;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -11,7 +11,7 @@ use latchkey::telemetry::{self, LogFormat};
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
 
-use common::{decrypt_session_cookie, spawn_app, store_key_of, CSRF_COOKIE, PASSWORD};
+use support::{decrypt_session_cookie, spawn_app, store_key_of, CSRF_COOKIE, PASSWORD};
 
 #[derive(Clone, Default)]
 struct Buffer(Arc<Mutex<Vec<u8>>>);

@@ -1,14 +1,14 @@
 //! `/metrics`: values after real requests, and who may read them. The counters are
 //! process-wide, so the tests in this binary take turns and compare before with after.
 
-mod common;
+mod support;
 
 use std::net::SocketAddr;
 
 use rocket::http::{Header, Status};
 use rocket::tokio::sync::Mutex;
 
-use common::{TestApp, PASSWORD};
+use support::{TestApp, PASSWORD};
 
 static TURN: Mutex<()> = Mutex::const_new(());
 

@@ -4,18 +4,18 @@
 //! whole test cluster down for a moment. Runs when `REDIS_CLUSTER_NODES` is set (see
 //! `.ci/redis-cluster`, whose nodes write a `redis.conf` this test restarts them from).
 
-mod common_stores;
+mod support;
 
 use std::time::{Duration, Instant};
 
 use latchkey::clock::ManualClock;
 use rocket::http::Status;
 
-use common_stores::web::{self, profile_status, sign_up};
+use support::instances::{self, profile_status, sign_up};
 
 /// The master holding the (only) session record under `prefix`.
 async fn node_with_the_record(seed: &str, prefix: &str) -> String {
-    let keys = common_stores::cluster_keys(seed, prefix).await;
+    let keys = support::stores::cluster_keys(seed, prefix).await;
     keys.into_iter()
         .find(|(_, key)| key.contains("{u:") && key.contains(":s:"))
         .map(|(node, _)| node)
@@ -24,21 +24,21 @@ async fn node_with_the_record(seed: &str, prefix: &str) -> String {
 
 #[rocket::async_test]
 async fn a_node_restart_is_a_503_while_its_slots_are_down_then_recovers() {
-    let Some(nodes) = common_stores::redis_cluster_nodes() else {
+    let Some(nodes) = support::stores::redis_cluster_nodes() else {
         return;
     };
-    let prefix = common_stores::unique_prefix();
+    let prefix = support::stores::unique_prefix();
     let dir = tempfile::tempdir().unwrap();
     let settings = [
         ("session_store", "redis_cluster"),
         (
             "redis_cluster_nodes",
-            &common_stores::cluster_nodes_setting(&nodes),
+            &support::stores::cluster_nodes_setting(&nodes),
         ),
         ("redis_key_prefix", &prefix),
     ];
-    let client = web::client(
-        web::figment(dir.path(), &settings),
+    let client = instances::client(
+        instances::figment(dir.path(), &settings),
         &ManualClock::starting_now(),
     )
     .await;
@@ -46,7 +46,7 @@ async fn a_node_restart_is_a_503_while_its_slots_are_down_then_recovers() {
     assert_eq!(profile_status(&client, &cookie).await, Status::Ok);
 
     let node = node_with_the_record(&nodes[0], &prefix).await;
-    let mut admin = common_stores::redis_connection(&node).await;
+    let mut admin = support::stores::redis_connection(&node).await;
     let (_, node_dir): (String, String) = redis::cmd("CONFIG")
         .arg("GET")
         .arg("dir")
@@ -90,5 +90,5 @@ async fn a_node_restart_is_a_503_while_its_slots_are_down_then_recovers() {
         rocket::tokio::time::sleep(Duration::from_millis(250)).await;
     }
     drop(client);
-    common_stores::redis_cluster_cleanup(&nodes[0], &prefix).await;
+    support::stores::redis_cluster_cleanup(&nodes[0], &prefix).await;
 }

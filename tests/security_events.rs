@@ -2,7 +2,7 @@
 //! events the code can emit, and throttling is visible as documented: a 429 logs
 //! `login_throttled` (or `password_change_throttled`) and counts it in `/metrics`.
 
-mod common;
+mod support;
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -14,7 +14,7 @@ use rocket::http::Status;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
 
-use common::{TestApp, PASSWORD};
+use support::{TestApp, PASSWORD};
 
 /// The metrics and the log subscriber are process-wide: tests here take turns.
 static TURN: rocket::tokio::sync::Mutex<()> = rocket::tokio::sync::Mutex::const_new(());
