@@ -74,7 +74,6 @@ pub fn build_with_store(
         .attach(exchange_log::Recorder)
         .attach(telemetry::RequestLog)
         .manage(exchange_log::ExchangeLog::default())
-        .manage(routes::pages::ProfileCache::default())
         .mount("/", traced(routes::pages::routes()))
         .mount("/", traced(routes::inspect::routes()))
         .mount("/", traced(routes::account::routes()))

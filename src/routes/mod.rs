@@ -4,5 +4,6 @@ pub mod catchers;
 pub mod inspect;
 pub mod pages;
 mod redirect;
+pub mod view;
 
 pub use redirect::safe_next;

@@ -8,7 +8,7 @@ use rocket::{delete, get, post, put, Data, State};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-use super::{user_json, ApiCaller};
+use super::{user_json, ApiCaller, UserJson};
 use crate::auth::{AccountError, Auth, Registration};
 use crate::errors::AppError;
 use crate::throttle::Gate;
@@ -67,13 +67,26 @@ pub async fn list(_caller: ApiCaller, auth: &State<Auth>) -> Result<Json<Value>,
 }
 
 #[get("/users/<id>")]
-pub async fn get(caller: ApiCaller, id: &str, auth: &State<Auth>) -> Result<Json<Value>, AppError> {
+pub async fn get(
+    caller: ApiCaller,
+    id: &str,
+    auth: &State<Auth>,
+) -> Result<Json<OneUser>, AppError> {
     let user = if id == "me" {
         caller.0.ok_or_else(not_found)?
     } else {
         find(auth, id).await?
     };
-    Ok(Json(user_json(&user)))
+    Ok(Json(OneUser(user)))
+}
+
+/// One user as the answer body, serialized without an intermediate JSON tree.
+pub struct OneUser(User);
+
+impl serde::Serialize for OneUser {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        UserJson(&self.0).serialize(serializer)
+    }
 }
 
 #[post("/users", data = "<data>")]
