@@ -1,6 +1,7 @@
 //! Micro-benchmarks of what every authenticated request pays, step by step:
-//! cookie decrypt, id hash, store lookup, user lookup, template render, and the session
-//! guard's total (decrypt + parse + hash + lookup + user).
+//! cookie decrypt, id hash, store lookup, user lookup, the profile page's context and its
+//! template render, the session guard's total (decrypt + parse + hash + lookup + user),
+//! and whole requests through Rocket (fairings included) beside a bare Rocket route.
 //!
 //! `cargo bench --bench hot_path` (add `-- --quick` for a fast pass).
 
@@ -10,13 +11,13 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use latchkey::auth::{Auth, Registration};
 use latchkey::clock::SystemClock;
 use latchkey::config::Settings;
-use latchkey::routes::pages::time_json;
-use latchkey::sessions::{MemoryStore, SessionId, SessionRecord, SessionStore, Sessions};
+use latchkey::guards::CurrentUser;
+use latchkey::routes::pages::profile_context;
+use latchkey::sessions::{MemoryStore, SessionId, SessionStore, Sessions};
 use latchkey::users::{CachedUserRepo, NewUser, PasswordHash, SqliteUserRepo, User, UserRepo};
 use rocket::http::private::cookie::{Cookie, CookieJar, Key};
 use rocket::tokio::runtime::Runtime;
 use rocket_dyn_templates::tera::{Context, Tera};
-use serde_json::json;
 use time::OffsetDateTime;
 
 const COOKIE: &str = "latchkey_session";
@@ -99,32 +100,6 @@ fn templates() -> Tera {
     tera
 }
 
-/// The context `GET /profile` renders with (see `routes/pages.rs`).
-fn profile_context(user: &User, session: &SessionRecord, id: &SessionId) -> serde_json::Value {
-    json!({
-        "user": {
-            "email": user.email,
-            "first_name": user.first_name,
-            "last_name": user.last_name,
-            "created_at": time_json(user.created_at),
-        },
-        "session": {
-            "created_at": time_json(session.created_at),
-            "last_seen": time_json(session.last_seen),
-            "idle_deadline": time_json(session.idle_deadline),
-            "absolute_deadline": time_json(session.absolute_deadline),
-            "expires_at": time_json(session.expires_at()),
-            "user_agent": session.user_agent.as_deref(),
-        },
-        "viewer": {
-            "email": user.email,
-            "name": user.display_name(),
-            "csrf_token": id.csrf_token(),
-        },
-        "flash": null,
-    })
-}
-
 fn hot_path(c: &mut Criterion) {
     let f = fixture();
     let rt = &f.runtime;
@@ -162,15 +137,20 @@ fn hot_path(c: &mut Criterion) {
         .block_on(f.sessions.resolve(&f.id))
         .expect("store")
         .expect("live session");
+    let current = CurrentUser {
+        user: f.user.clone(),
+        session,
+        id: f.id.clone(),
+    };
+    // What `GET /profile` hands Tera: its borrowed, preformatted context as a Tera context.
     group.bench_function("profile_context", |b| {
-        b.iter(|| profile_context(black_box(&f.user), &session, &f.id))
+        b.iter(|| {
+            Context::from_serialize(profile_context(black_box(&current), None)).expect("object")
+        })
     });
     group.bench_function("template_render_profile", |b| {
-        let value = profile_context(&f.user, &session, &f.id);
-        b.iter(|| {
-            let context = Context::from_value(black_box(value.clone())).expect("object");
-            tera.render("profile", &context).expect("render")
-        })
+        let context = Context::from_serialize(profile_context(&current, None)).expect("object");
+        b.iter(|| tera.render("profile", black_box(&context)).expect("render"))
     });
 
     // What the `CurrentUser` guard does for every request, with the user cache in place.
@@ -203,6 +183,7 @@ fn requests(c: &mut Criterion) {
             "secret_key",
             "BwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4/QEFCQ0RFRg==",
         ));
+    let bare_figment = figment.clone();
     let client = runtime.block_on(async {
         let client = Client::tracked(latchkey::build(figment, Arc::new(SystemClock)))
             .await
@@ -225,8 +206,28 @@ fn requests(c: &mut Criterion) {
         assert_eq!(status.code, 200);
         client
     });
+    // The same Rocket settings, one route, no fairings: what `/health` costs without
+    // Latchkey's fairings (request id, request log, metrics, exchange log, headers).
+    let bare = runtime.block_on(async {
+        #[rocket::get("/health")]
+        fn health() -> &'static str {
+            "ok"
+        }
+        Client::tracked(rocket::custom(bare_figment).mount("/", rocket::routes![health]))
+            .await
+            .expect("bare rocket")
+    });
     let mut group = c.benchmark_group("request");
-    for path in ["/health", "/api/v1/users/me", "/profile"] {
+    group.bench_function("bare_rocket_health", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                let response = bare.get("/health").dispatch().await;
+                assert_eq!(response.status().code, 200);
+                response.into_bytes().await
+            })
+        })
+    });
+    for path in ["/health", "/api/v1/users/me", "/profile", "/session"] {
         group.bench_function(path, |b| {
             b.iter(|| {
                 runtime.block_on(async {
