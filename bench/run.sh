@@ -232,9 +232,18 @@ RSS_START=$(proc_kb "$MAIN_PID" VmRSS)
 log "1: minting $SESSIONS sessions by logging in $SESSION_USERS accounts"
 COOKIES=$WORK/cookies
 : >"$COOKIES.all"
+# wrk's threads stop once enough cookies are written, but wrk itself would wait out its
+# whole duration: it runs in the background and is stopped here instead.
 BENCH_USER_COUNT=$SESSION_USERS BENCH_EMAIL_PATTERN=$SESSION_EMAIL_PATTERN \
   BENCH_SESSIONS=$SESSIONS BENCH_PASSWORD=$PASSWORD BENCH_COOKIE_FILE="$COOKIES.all" \
-  wrk_run mint "$LOGIN_CONNECTIONS" 600 "$BASE/api/v1/auth_session/login" mint_sessions.lua
+  wrk -t1 -c"$LOGIN_CONNECTIONS" -d600s --timeout 10s -s "$ROOT/bench/mint_sessions.lua" \
+  "$BASE/api/v1/auth_session/login" >"$WORK/wrk.mint" 2>&1 &
+MINT_PID=$!
+while kill -0 "$MINT_PID" 2>/dev/null && [ "$(wc -l <"$COOKIES.all")" -lt "$SESSIONS" ]; do
+  sleep 0.5
+done
+kill "$MINT_PID" 2>/dev/null || true
+wait "$MINT_PID" 2>/dev/null || true
 sort -u "$COOKIES.all" | head -n "$SESSIONS" >"$COOKIES"
 MINTED=$(wc -l <"$COOKIES")
 [ "$MINTED" -ge "$SESSIONS" ] || die "only $MINTED of $SESSIONS sessions were minted (log: $WORK)"
