@@ -140,7 +140,7 @@ fn hot_path(c: &mut Criterion) {
     let current = CurrentUser {
         user: f.user.clone(),
         session,
-        id: f.id.clone(),
+        id: f.id,
     };
     // What `GET /profile` hands Tera: its borrowed, preformatted context as a Tera context.
     group.bench_function("profile_context", |b| {
