@@ -148,7 +148,7 @@ fn next_request_id() -> [u8; 32] {
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::LazyLock;
     static KEYS: LazyLock<[std::collections::hash_map::RandomState; 2]> =
-        LazyLock::new(|| Default::default());
+        LazyLock::new(Default::default);
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let half = |keys: &std::collections::hash_map::RandomState| {
