@@ -294,6 +294,7 @@ round_ratios() {
   local round
   for ((round = 1; round <= ROUNDS; round++)); do
     ratio "$(wrk_field "$2.$round" "$1")" "$(wrk_field "$3.$round" "$1")"
+    echo
   done
 }
 declare -A S1_NAMES=(
