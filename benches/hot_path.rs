@@ -191,7 +191,7 @@ fn requests(c: &mut Criterion) {
         let auth = client.rocket().state::<Auth>().expect("auth state");
         let registration = Registration {
             email: "bench@example.com",
-            password: "bench password 1234",
+            password: "correct horse battery 1234",
             first_name: Some("Bench"),
             last_name: None,
         };
@@ -199,7 +199,7 @@ fn requests(c: &mut Criterion) {
         let status = client
             .post("/api/v1/auth_session/login")
             .header(ContentType::Form)
-            .body("email=bench%40example.com&password=bench+password+1234")
+            .body("email=bench%40example.com&password=correct+horse+battery+1234")
             .dispatch()
             .await
             .status();
