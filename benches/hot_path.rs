@@ -1,6 +1,7 @@
 //! Micro-benchmarks of what every authenticated request pays, step by step:
-//! cookie decrypt, id hash, store lookup, user lookup, template render, and the session
-//! guard's total (decrypt + parse + hash + lookup + user).
+//! cookie decrypt, id hash, store lookup, user lookup, the profile page's context and its
+//! template render, the session guard's total (decrypt + parse + hash + lookup + user),
+//! and whole requests through Rocket (fairings included) beside a bare Rocket route.
 //!
 //! `cargo bench --bench hot_path` (add `-- --quick` for a fast pass).
 
@@ -11,13 +12,13 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use latchkey::auth::{Auth, Registration};
 use latchkey::clock::SystemClock;
 use latchkey::config::Settings;
-use latchkey::routes::pages::time_json;
-use latchkey::sessions::{MemoryStore, SessionId, SessionRecord, SessionStore, Sessions};
+use latchkey::guards::CurrentUser;
+use latchkey::routes::pages::profile_context;
+use latchkey::sessions::{MemoryStore, SessionId, SessionStore, Sessions};
 use latchkey::users::{CachedUserRepo, NewUser, PasswordHash, SqliteUserRepo, User, UserRepo};
 use rocket::http::private::cookie::{Cookie, CookieJar, Key};
 use rocket::tokio::runtime::Runtime;
 use rocket_dyn_templates::tera::{Context, Tera};
-use serde_json::json;
 use time::OffsetDateTime;
 
 const COOKIE: &str = "latchkey_session";
@@ -100,32 +101,6 @@ fn templates() -> Tera {
     tera
 }
 
-/// The context `GET /profile` renders with (see `routes/pages.rs`).
-fn profile_context(user: &User, session: &SessionRecord, id: &SessionId) -> serde_json::Value {
-    json!({
-        "user": {
-            "email": user.email,
-            "first_name": user.first_name,
-            "last_name": user.last_name,
-            "created_at": time_json(user.created_at),
-        },
-        "session": {
-            "created_at": time_json(session.created_at),
-            "last_seen": time_json(session.last_seen),
-            "idle_deadline": time_json(session.idle_deadline),
-            "absolute_deadline": time_json(session.absolute_deadline),
-            "expires_at": time_json(session.expires_at()),
-            "user_agent": session.user_agent.as_deref(),
-        },
-        "viewer": {
-            "email": user.email,
-            "name": user.display_name(),
-            "csrf_token": id.csrf_token(),
-        },
-        "flash": null,
-    })
-}
-
 fn hot_path(c: &mut Criterion) {
     let f = fixture();
     let rt = &f.runtime;
@@ -163,15 +138,20 @@ fn hot_path(c: &mut Criterion) {
         .block_on(f.sessions.resolve(&f.id))
         .expect("store")
         .expect("live session");
+    let current = CurrentUser {
+        user: f.user.clone(),
+        session,
+        id: f.id,
+    };
+    // What `GET /profile` hands Tera: its borrowed, preformatted context as a Tera context.
     group.bench_function("profile_context", |b| {
-        b.iter(|| profile_context(black_box(&f.user), &session, &f.id))
+        b.iter(|| {
+            Context::from_serialize(profile_context(black_box(&current), None)).expect("object")
+        })
     });
     group.bench_function("template_render_profile", |b| {
-        let value = profile_context(&f.user, &session, &f.id);
-        b.iter(|| {
-            let context = Context::from_value(black_box(value.clone())).expect("object");
-            tera.render("profile", &context).expect("render")
-        })
+        let context = Context::from_serialize(profile_context(&current, None)).expect("object");
+        b.iter(|| tera.render("profile", black_box(&context)).expect("render"))
     });
 
     // What the `CurrentUser` guard does for every request, with the user cache in place.
@@ -204,6 +184,7 @@ fn requests(c: &mut Criterion) {
             "secret_key",
             "BwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4/QEFCQ0RFRg==",
         ));
+    let bare_figment = figment.clone();
     let client = runtime.block_on(async {
         let client = Client::tracked(latchkey::build(figment, Arc::new(SystemClock)))
             .await
@@ -211,7 +192,7 @@ fn requests(c: &mut Criterion) {
         let auth = client.rocket().state::<Auth>().expect("auth state");
         let registration = Registration {
             email: "bench@example.com",
-            password: "bench password 1234",
+            password: "correct horse battery 1234",
             first_name: Some("Bench"),
             last_name: None,
         };
@@ -219,15 +200,35 @@ fn requests(c: &mut Criterion) {
         let status = client
             .post("/api/v1/auth_session/login")
             .header(ContentType::Form)
-            .body("email=bench%40example.com&password=bench+password+1234")
+            .body("email=bench%40example.com&password=correct+horse+battery+1234")
             .dispatch()
             .await
             .status();
         assert_eq!(status.code, 200);
         client
     });
+    // The same Rocket settings, one route, no fairings: what `/health` costs without
+    // Latchkey's fairings (request id, request log, metrics, exchange log, headers).
+    let bare = runtime.block_on(async {
+        #[rocket::get("/health")]
+        fn health() -> &'static str {
+            "ok"
+        }
+        Client::tracked(rocket::custom(bare_figment).mount("/", rocket::routes![health]))
+            .await
+            .expect("bare rocket")
+    });
     let mut group = c.benchmark_group("request");
-    for path in ["/health", "/api/v1/users/me", "/profile"] {
+    group.bench_function("bare_rocket_health", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                let response = bare.get("/health").dispatch().await;
+                assert_eq!(response.status().code, 200);
+                response.into_bytes().await
+            })
+        })
+    });
+    for path in ["/health", "/api/v1/users/me", "/profile", "/session"] {
         group.bench_function(path, |b| {
             b.iter(|| {
                 runtime.block_on(async {

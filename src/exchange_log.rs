@@ -201,12 +201,19 @@ impl Fairing for Recorder {
     }
 
     async fn on_response<'r>(&self, request: &'r Request<'_>, response: &mut Response<'r>) {
+        // Fast path for browsers that are not recording (nearly all requests): one
+        // lookup of the cookie by name, nothing decrypted, no state looked up.
+        if request.cookies().get(TRACE_COOKIE).is_none() {
+            return;
+        }
         let path = request.uri().path().as_str();
         if path.starts_with("/static/") || path == "/how-it-works" {
             return;
         }
-        let (Some(id), Some(log)) = (trace_id(request), request.rocket().state::<ExchangeLog>())
-        else {
+        let Some(id) = trace_id(request) else {
+            return;
+        };
+        let Some(log) = request.rocket().state::<ExchangeLog>() else {
             return;
         };
         // The cookies the request brought, percent-encoded as they travel on the wire.

@@ -83,7 +83,6 @@ pub fn build_with_store(
         .attach(telemetry::RequestLog)
         .manage(exchange_log::ExchangeLog::default())
         .manage(anon_tokens)
-        .manage(routes::pages::ProfileCache::default())
         .mount("/", traced(routes::pages::routes()))
         .mount("/", traced(routes::inspect::routes()))
         .mount("/", traced(routes::account::routes()))

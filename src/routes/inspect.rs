@@ -6,10 +6,12 @@ use rocket::http::{Cookie, CookieJar, SameSite};
 use rocket::response::Redirect;
 use rocket::{get, routes, Route, State};
 use rocket_dyn_templates::Template;
+use serde::Serialize;
 use serde_json::{json, Value};
 use time::Duration;
 
-use super::pages::{render, time_json};
+use super::pages::render;
+use super::view::Timestamp;
 use crate::auth::Auth;
 use crate::config::Settings;
 use crate::exchange_log::{redact_pair, ExchangeLog, TRACE_COOKIE};
@@ -18,6 +20,43 @@ use crate::sessions::cookie;
 
 pub fn routes() -> Vec<Route> {
     routes![session, session_needs_login, how_it_works]
+}
+
+/// What `session.html.tera` shows: the cookie, what the server derives from it, and the
+/// record, borrowed and preformatted (rendered for every request, so it must be cheap).
+#[derive(Serialize)]
+pub(super) struct InspectorView<'a> {
+    cookie: CookieFacts<'a>,
+    decrypted_id: String,
+    store_key: String,
+    store: &'a str,
+    record: RecordFacts<'a>,
+    idle_timeout: i64,
+    touch_interval: u64,
+    /// "Remember me": a cookie that outlives the browser, or a browser-session cookie.
+    persistent: bool,
+    /// The tamper demo's answer, shown under the inspector when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) tamper: Option<Value>,
+}
+
+#[derive(Serialize)]
+struct CookieFacts<'a> {
+    name: &'a str,
+    attributes: String,
+    browser_value: String,
+}
+
+#[derive(Serialize)]
+struct RecordFacts<'a> {
+    created_at: Timestamp,
+    last_seen: Timestamp,
+    idle_deadline: Timestamp,
+    absolute_deadline: Timestamp,
+    user_agent: Option<&'a str>,
+    seconds_left: i64,
+    idle_seconds_left: i64,
+    absolute_seconds_left: i64,
 }
 
 #[get("/session")]
@@ -36,12 +75,12 @@ fn session(
 }
 
 /// What the inspector shows (also under the tamper demo's answer).
-pub(super) fn session_context(
-    current: &CurrentUser,
+pub(super) fn session_context<'a>(
+    current: &'a CurrentUser,
     jar: &CookieJar<'_>,
-    settings: &Settings,
-    auth: &Auth,
-) -> Value {
+    settings: &'a Settings,
+    auth: &'a Auth,
+) -> InspectorView<'a> {
     let record = &current.session;
     let now = auth.now();
     // What the browser sends: the encrypted value as it travels (percent-encoded), cut
@@ -55,30 +94,31 @@ pub(super) fn session_context(
         .split_once(';')
         .map(|(_, rest)| rest.trim().to_owned())
         .unwrap_or_default();
-    let context = json!({
-        "cookie": {
-            "name": settings.session_name,
-            "attributes": attributes,
-            "browser_value": browser_value,
+    let seconds_until = |at: time::OffsetDateTime| (at - now).whole_seconds().max(0);
+    InspectorView {
+        cookie: CookieFacts {
+            name: &settings.session_name,
+            attributes,
+            browser_value,
         },
-        "decrypted_id": current.id.shortened(),
-        "store_key": current.id.key().to_hex(),
-        "store": auth.session_store_name(),
-        "record": {
-            "created_at": time_json(record.created_at),
-            "last_seen": time_json(record.last_seen),
-            "idle_deadline": time_json(record.idle_deadline),
-            "absolute_deadline": time_json(record.absolute_deadline),
-            "user_agent": record.user_agent.as_deref(),
-            "seconds_left": (record.expires_at() - now).whole_seconds().max(0),
-            "idle_seconds_left": (record.idle_deadline - now).whole_seconds().max(0),
-            "absolute_seconds_left": (record.absolute_deadline - now).whole_seconds().max(0),
+        decrypted_id: current.id.shortened(),
+        store_key: current.id.key().to_hex(),
+        store: auth.session_store_name(),
+        record: RecordFacts {
+            created_at: Timestamp(record.created_at),
+            last_seen: Timestamp(record.last_seen),
+            idle_deadline: Timestamp(record.idle_deadline),
+            absolute_deadline: Timestamp(record.absolute_deadline),
+            user_agent: record.user_agent.as_deref(),
+            seconds_left: seconds_until(record.expires_at()),
+            idle_seconds_left: seconds_until(record.idle_deadline),
+            absolute_seconds_left: seconds_until(record.absolute_deadline),
         },
-        "idle_timeout": settings.idle_timeout().whole_seconds(),
-        "touch_interval": settings.session_touch_interval,
-        "persistent": record.persistent,
-    });
-    context
+        idle_timeout: settings.idle_timeout().whole_seconds(),
+        touch_interval: settings.session_touch_interval,
+        persistent: record.persistent,
+        tamper: None,
+    }
 }
 
 #[get("/session", rank = 2)]

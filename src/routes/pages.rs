@@ -2,21 +2,21 @@
 
 use rocket::http::{CookieJar, Status};
 use rocket::request::FlashMessage;
-use rocket::response::content::RawHtml;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, FromForm, Responder, Route, State};
-use rocket_dyn_templates::{Metadata, Template};
+use rocket_dyn_templates::Template;
+use serde::Serialize;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 use super::redirect::{after_login, safe_next};
+use super::view::{Timestamp, WithLayout};
 use crate::auth::{AccountError, Auth, CredentialCheck, Registration, Visitor};
 use crate::config::Settings;
 use crate::csrf::{AnonCsrf, AnonCsrfForm, CsrfForm, TokenOnly};
 use crate::errors::AppError;
 use crate::flash::PageFlash;
 use crate::guards::{CurrentUser, MaybeUser, UserAgent};
-use crate::sessions::{SessionKey, SessionRecord};
 use crate::telemetry::Via;
 use crate::throttle::Gate;
 
@@ -55,43 +55,16 @@ pub(crate) fn render(
     name: &'static str,
     viewer: Option<&CurrentUser>,
     flash: Option<FlashMessage<'_>>,
-    context: Value,
+    context: impl Serialize,
 ) -> Template {
-    Template::render(name, layout_context(viewer, flash, context))
-}
-
-/// The page's own context plus what the base layout needs.
-fn layout_context(
-    viewer: Option<&CurrentUser>,
-    flash: Option<FlashMessage<'_>>,
-    mut context: Value,
-) -> Value {
-    context["viewer"] = match viewer {
-        Some(current) => json!({
-            "email": current.user.email,
-            "name": current.user.display_name(),
-            "csrf_token": current.csrf_token(),
-        }),
-        None => Value::Null,
-    };
-    context["flash"] = match flash {
-        Some(flash) => json!({ "kind": flash.kind(), "message": flash.message() }),
-        None => Value::Null,
-    };
-    context
+    Template::render(name, WithLayout::new(context, viewer, flash.as_ref()))
 }
 
 /// "2026-11-23 17:55:02 UTC", and the ISO form for `<time datetime>`.
 pub fn time_json(at: OffsetDateTime) -> Value {
-    let format =
-        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
-    let iso = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    let utc = at.to_offset(time::UtcOffset::UTC);
-    json!({
-        "text": utc.format(format).unwrap_or_default(),
-        "iso": utc.format(iso).unwrap_or_default(),
-        "unix": utc.unix_timestamp(),
-    })
+    let mut value = serde_json::to_value(Timestamp(at)).unwrap_or_default();
+    value["unix"] = at.unix_timestamp().into();
+    value
 }
 
 #[get("/")]
@@ -274,112 +247,65 @@ async fn login(
     }
 }
 
-/// Rendered profile pages, one per session, reused while everything the page shows is
-/// unchanged. Rendering the page (context and Tera) is most of what `/profile` costs
-/// (the benchmark: it held the page to under half of `/health`'s throughput), and a
-/// page is a pure function of the user's shown fields, the session record and the session
-/// id (its CSRF token), which are compared in full before a page is reused. Pages with a
-/// flash message are never cached. Bounded: emptied when it holds [`ProfileCache::CAPACITY`].
-#[derive(Default)]
-pub struct ProfileCache {
-    pages: parking_lot::Mutex<std::collections::HashMap<SessionKey, CachedProfile>>,
+/// What `profile.html.tera` shows, borrowed from the request's user and session.
+#[derive(Serialize)]
+pub struct ProfileView<'a> {
+    user: ProfileUser<'a>,
+    session: ProfileSession<'a>,
 }
 
-struct CachedProfile {
-    shown: ProfileInputs,
-    html: String,
+#[derive(Serialize)]
+struct ProfileUser<'a> {
+    email: &'a str,
+    first_name: Option<&'a str>,
+    last_name: Option<&'a str>,
+    created_at: Timestamp,
 }
 
-/// Everything `profile.html.tera` and the layout show (or derive what they show from).
-#[derive(PartialEq)]
-struct ProfileInputs {
-    email: String,
-    first_name: Option<String>,
-    last_name: Option<String>,
-    created_at: OffsetDateTime,
-    session: SessionRecord,
+#[derive(Serialize)]
+struct ProfileSession<'a> {
+    created_at: Timestamp,
+    last_seen: Timestamp,
+    idle_deadline: Timestamp,
+    absolute_deadline: Timestamp,
+    expires_at: Timestamp,
+    user_agent: Option<&'a str>,
 }
 
-impl ProfileCache {
-    pub const CAPACITY: usize = 1000;
-}
-
-#[derive(Responder)]
-pub enum ProfilePage {
-    Cached(RawHtml<String>),
-    Rendered(Box<Template>),
-}
-
-fn profile_context(current: &CurrentUser) -> Value {
+/// The profile page's whole context (page and layout); public for the hot-path benchmark.
+pub fn profile_context<'a>(
+    current: &'a CurrentUser,
+    flash: Option<&'a FlashMessage<'_>>,
+) -> WithLayout<'a, ProfileView<'a>> {
     let user = &current.user;
     let session = &current.session;
-    json!({
-        "user": {
-            "email": user.email,
-            "first_name": user.first_name,
-            "last_name": user.last_name,
-            "created_at": time_json(user.created_at),
+    let page = ProfileView {
+        user: ProfileUser {
+            email: &user.email,
+            first_name: user.first_name.as_deref(),
+            last_name: user.last_name.as_deref(),
+            created_at: Timestamp(user.created_at),
         },
-        "session": {
-            "created_at": time_json(session.created_at),
-            "last_seen": time_json(session.last_seen),
-            "idle_deadline": time_json(session.idle_deadline),
-            "absolute_deadline": time_json(session.absolute_deadline),
-            "expires_at": time_json(session.expires_at()),
-            "user_agent": session.user_agent.as_deref(),
+        session: ProfileSession {
+            created_at: Timestamp(session.created_at),
+            last_seen: Timestamp(session.last_seen),
+            idle_deadline: Timestamp(session.idle_deadline),
+            absolute_deadline: Timestamp(session.absolute_deadline),
+            expires_at: Timestamp(session.expires_at()),
+            user_agent: session.user_agent.as_deref(),
         },
-    })
+    };
+    WithLayout::new(page, Some(current), flash)
 }
 
+/// Rendered for every request: no cache of pages (real traffic is many sessions, each
+/// viewing a page now and then), a context that costs little instead.
 #[get("/profile")]
-fn profile(
-    current: CurrentUser,
-    flash: PageFlash<'_>,
-    cache: &State<ProfileCache>,
-    templates: Metadata<'_>,
-) -> ProfilePage {
-    if flash.is_some() {
-        return ProfilePage::Rendered(Box::new(render(
-            "profile",
-            Some(&current),
-            flash.into_inner(),
-            profile_context(&current),
-        )));
-    }
-    let key = current.id.key();
-    let shown = ProfileInputs {
-        email: current.user.email.clone(),
-        first_name: current.user.first_name.clone(),
-        last_name: current.user.last_name.clone(),
-        created_at: current.user.created_at,
-        session: current.session.clone(),
-    };
-    if let Some(page) = cache.pages.lock().get(&key) {
-        if page.shown == shown {
-            return ProfilePage::Cached(RawHtml(page.html.clone()));
-        }
-    }
-    let context = layout_context(Some(&current), None, profile_context(&current));
-    let Some((_, html)) = templates.render("profile", context) else {
-        return ProfilePage::Rendered(Box::new(render(
-            "profile",
-            Some(&current),
-            None,
-            profile_context(&current),
-        )));
-    };
-    let mut pages = cache.pages.lock();
-    if pages.len() >= ProfileCache::CAPACITY {
-        pages.clear();
-    }
-    pages.insert(
-        key,
-        CachedProfile {
-            shown,
-            html: html.clone(),
-        },
-    );
-    ProfilePage::Cached(RawHtml(html))
+fn profile(current: CurrentUser, flash: PageFlash<'_>) -> Template {
+    Template::render(
+        "profile",
+        profile_context(&current, flash.into_inner().as_ref()),
+    )
 }
 
 #[get("/profile", rank = 2)]

@@ -66,14 +66,14 @@ async fn tamper(
             json!({ "unreachable": error.to_string() })
         }
     };
-    let mut context = session_context(&current, jar, settings, auth);
-    context["tamper"] = json!({
+    let mut view = session_context(&current, jar, settings, auth);
+    view.tamper = Some(json!({
         "sent": redact_pair(&pair),
         "flipped_at": flipped_at,
         "path": PROBE_PATH,
         "answer": answer,
-    });
-    Ok(render("session", Some(&current), None, context))
+    }));
+    Ok(render("session", Some(&current), None, view))
 }
 
 #[post("/session/tamper", rank = 2)]

@@ -14,9 +14,12 @@ use rocket::http::uri::Origin;
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{get, routes, Data, Request, Route};
+use serde::ser::{SerializeStruct, Serializer};
+use serde::Serialize;
 use serde_json::{json, Value};
-use time::OffsetDateTime;
+use uuid::Uuid;
 
+use super::view::UtcDigits;
 use crate::config::{AuthType, Settings};
 use crate::errors::AppError;
 use crate::users::User;
@@ -61,7 +64,8 @@ impl Fairing for TrailingSlash {
 
     async fn on_request(&self, request: &mut Request<'_>, _: &mut Data<'_>) {
         let path = request.uri().path().as_str();
-        if !(path.starts_with("/api/") && path.len() > "/api/".len() && path.ends_with('/')) {
+        // Cheapest test first: almost no request ends with a slash.
+        if !(path.ends_with('/') && path.len() > "/api/".len() && path.starts_with("/api/")) {
             return;
         }
         let mut trimmed = path[..path.len() - 1].to_owned();
@@ -106,24 +110,29 @@ pub fn open_api_warning() -> AdHoc {
     })
 }
 
-/// `YYYY-MM-DDTHH:MM:SS` in UTC, as the course's `strftime("%Y-%m-%dT%H:%M:%S")`.
-fn course_time(at: OffsetDateTime) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
-    at.to_offset(time::UtcOffset::UTC)
-        .format(format)
-        .unwrap_or_default()
+/// A user as the course's `to_json()` shows it: never a password or hash. Serialized
+/// straight from the borrowed user (times formatted on the stack, keys in the same sorted
+/// order a `json!` map gives), so `GET /users/me` builds no intermediate tree.
+pub struct UserJson<'a>(pub &'a User);
+
+impl Serialize for UserJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let user = self.0;
+        let mut id = Uuid::encode_buffer();
+        let mut fields = serializer.serialize_struct("User", 6)?;
+        fields.serialize_field("created_at", UtcDigits::of(user.created_at).as_str())?;
+        fields.serialize_field("email", &user.email)?;
+        fields.serialize_field("first_name", &user.first_name)?;
+        fields.serialize_field("id", &*user.id.hyphenated().encode_lower(&mut id))?;
+        fields.serialize_field("last_name", &user.last_name)?;
+        fields.serialize_field("updated_at", UtcDigits::of(user.updated_at).as_str())?;
+        fields.end()
+    }
 }
 
-/// A user as the course's `to_json()` shows it: never a password or hash.
+/// [`UserJson`] as a JSON value, for answers that combine users.
 pub fn user_json(user: &User) -> Value {
-    json!({
-        "id": user.id.to_string(),
-        "email": user.email,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "created_at": course_time(user.created_at),
-        "updated_at": course_time(user.updated_at),
-    })
+    serde_json::to_value(UserJson(user)).unwrap_or_default()
 }
 
 #[get("/status")]

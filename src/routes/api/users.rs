@@ -14,7 +14,7 @@ use rocket::{delete, get, post, put, Data, State};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-use super::{user_json, ApiCaller};
+use super::{user_json, ApiCaller, UserJson};
 use crate::auth::{AccountError, Auth, Registration};
 use crate::config::Settings;
 use crate::errors::AppError;
@@ -137,9 +137,18 @@ pub async fn get(
     id: &str,
     auth: &State<Auth>,
     settings: &State<Settings>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<OneUser>, AppError> {
     let user = account(caller, id, Access::Read, auth, settings).await?;
-    Ok(Json(user_json(&user)))
+    Ok(Json(OneUser(user)))
+}
+
+/// One user as the answer body, serialized without an intermediate JSON tree.
+pub struct OneUser(User);
+
+impl serde::Serialize for OneUser {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        UserJson(&self.0).serialize(serializer)
+    }
 }
 
 #[post("/users", data = "<data>")]

@@ -1,0 +1,150 @@
+//! Cheap page contexts: a page's context is a struct of borrowed, preformatted values
+//! that `Template::render` serializes once, instead of a `json!` tree built first and
+//! converted after (to Rocket's template value, then to Tera's context). Times are
+//! formatted by hand on the stack. Rendering itself stays with `Template`, whichever way
+//! its templates are loaded.
+
+use rocket::request::FlashMessage;
+use serde::ser::{SerializeStruct, Serializer};
+use serde::Serialize;
+use std::borrow::Cow;
+use time::{OffsetDateTime, UtcOffset};
+
+use crate::guards::CurrentUser;
+
+/// `YYYY-MM-DDTHH:MM:SS` of an instant in UTC, kept on the stack. Years are clamped to
+/// 0000-9999 (every time Latchkey shows is "now" plus hours).
+#[derive(Clone, Copy)]
+pub struct UtcDigits([u8; 19]);
+
+impl UtcDigits {
+    pub fn of(at: OffsetDateTime) -> Self {
+        let utc = at.to_offset(UtcOffset::UTC);
+        let mut out = *b"0000-00-00T00:00:00";
+        let mut put = |at: usize, width: usize, mut value: u32| {
+            for slot in out[at..at + width].iter_mut().rev() {
+                *slot = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        };
+        put(0, 4, utc.year().clamp(0, 9999) as u32);
+        put(5, 2, u8::from(utc.month()).into());
+        put(8, 2, utc.day().into());
+        put(11, 2, utc.hour().into());
+        put(14, 2, utc.minute().into());
+        put(17, 2, utc.second().into());
+        Self(out)
+    }
+
+    /// `2026-11-23T17:55:02`, as the course API writes times.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits and separators are ever written.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    fn date(&self) -> &str {
+        &self.as_str()[..10]
+    }
+
+    fn clock(&self) -> &str {
+        &self.as_str()[11..]
+    }
+}
+
+/// An instant as the pages show it: `text` ("2026-11-23 17:55:02 UTC") and `iso`
+/// ("2026-11-23T17:55:02Z", for `<time datetime>`).
+#[derive(Clone, Copy)]
+pub struct Timestamp(pub OffsetDateTime);
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let digits = UtcDigits::of(self.0);
+        let mut text = [0u8; 23];
+        text[..10].copy_from_slice(digits.date().as_bytes());
+        text[10] = b' ';
+        text[11..19].copy_from_slice(digits.clock().as_bytes());
+        text[19..].copy_from_slice(b" UTC");
+        let mut iso = [0u8; 20];
+        iso[..19].copy_from_slice(&digits.0);
+        iso[19] = b'Z';
+        let mut fields = serializer.serialize_struct("Timestamp", 2)?;
+        fields.serialize_field("text", std::str::from_utf8(&text).unwrap_or_default())?;
+        fields.serialize_field("iso", std::str::from_utf8(&iso).unwrap_or_default())?;
+        fields.end()
+    }
+}
+
+/// The logged-in person as the layout shows them (header and logout button).
+#[derive(Serialize)]
+pub struct ViewerView<'a> {
+    pub email: &'a str,
+    pub name: Cow<'a, str>,
+    pub csrf_token: String,
+}
+
+impl<'a> ViewerView<'a> {
+    /// The name as `User::display_name` gives it, borrowed unless both names are set.
+    pub fn of(current: &'a CurrentUser) -> Self {
+        let user = &current.user;
+        let name = match (non_empty(&user.first_name), non_empty(&user.last_name)) {
+            (Some(first), Some(last)) => Cow::Owned(format!("{first} {last}")),
+            (Some(one), None) | (None, Some(one)) => Cow::Borrowed(one),
+            (None, None) => Cow::Borrowed(user.email.as_str()),
+        };
+        Self {
+            email: &user.email,
+            name,
+            csrf_token: current.csrf_token(),
+        }
+    }
+}
+
+fn non_empty(text: &Option<String>) -> Option<&str> {
+    text.as_deref().filter(|text| !text.is_empty())
+}
+
+#[derive(Serialize)]
+pub struct FlashView<'a> {
+    pub kind: &'a str,
+    pub message: &'a str,
+}
+
+/// A page's own context plus what the base layout needs.
+#[derive(Serialize)]
+pub struct WithLayout<'a, P> {
+    #[serde(flatten)]
+    pub page: P,
+    pub viewer: Option<ViewerView<'a>>,
+    pub flash: Option<FlashView<'a>>,
+}
+
+impl<'a, P: Serialize> WithLayout<'a, P> {
+    pub fn new(
+        page: P,
+        viewer: Option<&'a CurrentUser>,
+        flash: Option<&'a FlashMessage<'_>>,
+    ) -> Self {
+        Self {
+            page,
+            viewer: viewer.map(ViewerView::of),
+            flash: flash.map(|flash| FlashView {
+                kind: flash.kind(),
+                message: flash.message(),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_written_in_utc_with_leading_zeros() {
+        let at = time::macros::datetime!(2026-01-02 03:04:05 +02:00);
+        assert_eq!(UtcDigits::of(at).as_str(), "2026-01-02T01:04:05");
+        let json = serde_json::to_value(Timestamp(at)).unwrap();
+        assert_eq!(json["text"], "2026-01-02 01:04:05 UTC");
+        assert_eq!(json["iso"], "2026-01-02T01:04:05Z");
+    }
+}
