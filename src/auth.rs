@@ -21,6 +21,7 @@ use crate::errors::AppError;
 use crate::sessions::{cookie, SessionId, SessionKey, SessionRecord, Sessions, StoreError};
 use crate::telemetry::{Actor, SecurityEvent, Via};
 use crate::throttle::Gate;
+use crate::tokens::Tokens;
 use crate::users::policy::{self, PasswordPolicy};
 use crate::users::validate::{normalize_email, optional_name};
 use crate::users::{NameChange, NewUser, PasswordHash, PasswordHasher, RepoError, User, UserRepo};
@@ -37,6 +38,10 @@ pub struct Auth {
     /// Accounts whose current password is being checked right now: one at a time per
     /// account, so parallel requests on one session cannot occupy every hashing slot.
     checking: Arc<parking_lot::Mutex<HashSet<Uuid>>>,
+    /// Bearer tokens, whose ids are forgotten on logout, password change and account
+    /// deletion only with `jwt_denylist` (see `tokens`). `None` for the admin command
+    /// line, which issues none.
+    tokens: Option<Tokens>,
 }
 
 /// An account's turn to have its current password checked; ends when dropped.
@@ -143,6 +148,23 @@ impl Auth {
             clock,
             policy,
             checking: Arc::default(),
+            tokens: None,
+        }
+    }
+
+    /// The same services, ending `tokens`' tokens (with `jwt_denylist`) wherever a user's
+    /// sessions end.
+    #[must_use]
+    pub fn with_tokens(mut self, tokens: Tokens) -> Self {
+        self.tokens = Some(tokens);
+        self
+    }
+
+    /// Revokes the user's bearer tokens where the denylist is on; otherwise they live on
+    /// until they expire, which is the lesson of the tokens page.
+    fn end_tokens(&self, user_id: Uuid) {
+        if let Some(tokens) = &self.tokens {
+            tokens.revoke_user(user_id);
         }
     }
 
@@ -361,6 +383,7 @@ impl Auth {
         if ended {
             cookie::clear(jar, settings);
             if let Some(record) = record {
+                self.end_tokens(record.user_id);
                 SecurityEvent::Logout {
                     user_id: record.user_id,
                     via,
@@ -656,6 +679,7 @@ impl Auth {
             .end_all_for_user(user.id)
             .await
             .map_err(AppError::from)?;
+        self.end_tokens(user.id);
         Ok((updated, ended))
     }
 
@@ -671,6 +695,7 @@ impl Auth {
         if !self.users.delete(user_id).await? {
             return Ok(None);
         }
+        self.end_tokens(user_id);
         SecurityEvent::UserDeleted { user_id, by }.emit();
         Ok(Some(ended))
     }

@@ -384,6 +384,7 @@ mod tests {
                 .merge(("session_store", name))
                 .extract::<Settings>()
                 .map(|s| s.store_kind())
+                .map_err(|error| error.to_string())
         };
         assert_eq!(
             kind("redis_cluster").unwrap(),

@@ -175,6 +175,7 @@ async fn set_up(
         Ok(tokens) => tokens,
         Err(message) => return startup_failure(rocket, message),
     };
+    let auth = auth.with_tokens(tokens.clone());
     Ok(rocket
         .manage(settings)
         .manage(auth)

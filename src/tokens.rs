@@ -73,12 +73,14 @@ pub struct Issued {
 }
 
 /// Signs and checks tokens; managed as Rocket state.
+#[derive(Clone)]
 pub struct Tokens {
     encoding: EncodingKey,
     decoding: DecodingKey,
     ttl: i64,
     clock: Arc<dyn Clock>,
-    denylist: Option<Denylist>,
+    /// Shared by every clone (the managed one and `Auth`'s).
+    denylist: Option<Arc<Denylist>>,
 }
 
 /// Server-side memory of tokens, only with `jwt_denylist`: which ids each user holds
@@ -142,7 +144,7 @@ impl Tokens {
             decoding: DecodingKey::from_secret(secret),
             ttl: settings.jwt_ttl.min(10 * 365 * 24 * 3600) as i64,
             clock,
-            denylist: settings.jwt_denylist.then(Denylist::default),
+            denylist: settings.jwt_denylist.then(Arc::default),
         }
     }
 

@@ -148,7 +148,6 @@ async fn change_password(
     jar: &CookieJar<'_>,
     user_agent: UserAgent,
     gate: Gate<'_>,
-    tokens: &State<crate::tokens::Tokens>,
 ) -> Result<Page, AppError> {
     let new_password = form.new_password.as_deref().unwrap_or_default();
     if form
@@ -175,10 +174,6 @@ async fn change_password(
             new_password,
         )
         .await;
-    if outcome.is_ok() {
-        // Only with `jwt_denylist`; otherwise tokens live on until they expire.
-        tokens.revoke_user(current.user.id);
-    }
     match outcome {
         Ok(()) => Ok(Page::Flash(Flash::success(
             Redirect::to("/profile"),

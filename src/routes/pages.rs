@@ -331,11 +331,8 @@ async fn logout(
     auth: &State<Auth>,
     settings: &State<Settings>,
     jar: &CookieJar<'_>,
-    tokens: &State<crate::tokens::Tokens>,
 ) -> Result<Flash<Redirect>, AppError> {
     auth.log_out(jar, settings, &current.id, Via::Page).await?;
-    // Only with `jwt_denylist`; otherwise tokens live on until they expire.
-    tokens.revoke_user(current.user.id);
     Ok(Flash::success(Redirect::to("/login"), LOGGED_OUT))
 }
 

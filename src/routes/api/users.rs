@@ -213,7 +213,6 @@ pub async fn delete(
     id: &str,
     auth: &State<Auth>,
     settings: &State<Settings>,
-    tokens: &State<crate::tokens::Tokens>,
 ) -> Result<Json<Value>, AppError> {
     let caller_id = caller.0.as_ref().map(|me| me.id);
     let user = account(caller, id, Access::Change, auth, settings).await?;
@@ -225,8 +224,5 @@ pub async fn delete(
     if auth.delete_account(user.id, by).await?.is_none() {
         return Err(not_found());
     }
-    // A token names a user that no longer exists and is refused anyway; with the
-    // denylist its id is forgotten too.
-    tokens.revoke_user(user.id);
     Ok(Json(json!({})))
 }
