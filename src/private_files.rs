@@ -16,7 +16,7 @@
 
 use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Mode of a folder Latchkey creates: only its owner may list or enter it.
 pub const DIR_MODE: u32 = 0o700;
@@ -81,9 +81,10 @@ pub fn prepare_sqlite_file(path: &Path) -> io::Result<()> {
     for suffix in SQLITE_SUFFIXES {
         let mut companion = path.as_os_str().to_owned();
         companion.push(suffix);
-        let companion = PathBuf::from(companion);
-        if companion.exists() {
-            tighten(&companion)?;
+        // Absent, or deleted meanwhile by another connection closing the database: fine.
+        match tighten(Path::new(&companion)) {
+            Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
+            _ => {}
         }
     }
     make_private(path)
@@ -108,6 +109,7 @@ fn tighten(_path: &Path) -> io::Result<()> {
 fn warn_if_open(dir: &Path, metadata: &fs::Metadata) {
     use std::collections::HashSet;
     use std::os::unix::fs::PermissionsExt;
+    use std::path::PathBuf;
     use std::sync::{Mutex, OnceLock};
     let mode = metadata.permissions().mode() & 0o777;
     if mode & 0o077 == 0 {
