@@ -10,7 +10,7 @@ use time::Duration;
 
 const ALICE: &str = "alice@example.com";
 
-fn login_fields<'a>(token: &'a str) -> [(&'a str, &'a str); 3] {
+fn login_fields(token: &str) -> [(&str, &str); 3] {
     [
         ("email", ALICE),
         ("password", PASSWORD),
