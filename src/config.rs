@@ -383,14 +383,12 @@ mod tests {
             Figment::from(Serialized::defaults(Settings::default()))
                 .merge(("session_store", name))
                 .extract::<Settings>()
+                .ok()
                 .map(|s| s.store_kind())
                 .map_err(|error| error.to_string())
         };
-        assert_eq!(
-            kind("redis_cluster").unwrap(),
-            SessionStoreKind::RedisCluster
-        );
-        assert_eq!(kind("postgres").unwrap(), SessionStoreKind::Postgres);
-        assert!(kind("rediscluster").is_err());
+        assert_eq!(kind("redis_cluster"), Some(SessionStoreKind::RedisCluster));
+        assert_eq!(kind("postgres"), Some(SessionStoreKind::Postgres));
+        assert_eq!(kind("rediscluster"), None);
     }
 }

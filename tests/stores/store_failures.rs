@@ -77,6 +77,36 @@ fn an_unknown_database_scheme_is_named() {
     assert!(stderr.contains("`database_url`"), "{stderr}");
 }
 
+#[test]
+fn postgres_sessions_without_a_postgres_database_url_are_refused_by_name() {
+    let (success, stderr, _) = start_and_wait(&[("session_store", "postgres")]);
+
+    assert!(!success);
+    assert!(stderr.contains("`session_store`"), "{stderr}");
+    assert!(stderr.contains("`database_url`"), "{stderr}");
+}
+
+#[test]
+fn an_unreachable_redis_cluster_stops_the_start_with_a_clear_message() {
+    let port = free_port();
+    let nodes = format!(r#"["redis://:hunter2@127.0.0.1:{port}"]"#);
+
+    let (success, stderr, took) = start_and_wait(&[
+        ("session_store", "redis_cluster"),
+        ("redis_cluster_nodes", &nodes),
+    ]);
+
+    assert!(!success);
+    assert!(stderr.contains("`redis_cluster_nodes`"), "{stderr}");
+    assert!(stderr.contains(&format!("127.0.0.1:{port}")), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "password leaked: {stderr}");
+    assert!(took < Duration::from_secs(15), "took {took:?}");
+
+    let (success, stderr, _) = start_and_wait(&[("session_store", "redis_cluster")]);
+    assert!(!success);
+    assert!(stderr.contains("`redis_cluster_nodes`"), "{stderr}");
+}
+
 /// GET /profile with the cookie: asserts a 503 HTML page, answered within `bound`.
 async fn assert_unavailable(client: &Client, cookie: &rocket::http::Cookie<'static>) {
     let bound = Duration::from_secs(6);

@@ -30,6 +30,8 @@ pub fn command(dir: &Path, port: u16, settings: &[(&str, &str)]) -> Command {
         .env_remove("ROCKET_SECRET_KEY")
         .env_remove("ROCKET_DATABASE_URL")
         .env_remove("ROCKET_SESSION_STORE")
+        .env_remove("ROCKET_REDIS_CLUSTER_NODES")
+        .env_remove("ROCKET_POSTGRES_SESSION_SCHEMA")
         .stdin(Stdio::null());
     for (key, value) in settings {
         command.env(format!("ROCKET_{}", key.to_uppercase()), value);
