@@ -201,7 +201,10 @@ fn issue(request: &Request<'_>, now: OffsetDateTime, ttl: Duration) -> AnonPair 
             .path("/")
             .secure(secure)
             .max_age(ttl)
-            .expires(now + ttl),
+            // The browser goes by the wall clock; the token's own life is checked against
+            // the issue time inside the encrypted value, by the app's clock. (Without an
+            // expiry Rocket would give a private cookie a week.)
+            .expires(OffsetDateTime::now_utc() + ttl),
     );
     AnonPair {
         token,

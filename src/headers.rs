@@ -4,7 +4,7 @@
 //! user data or session state may appear), so the back button after logout shows nothing.
 
 use rocket::fairing::{Fairing, Info, Kind};
-use rocket::http::Header;
+use rocket::http::{Header, Status};
 use rocket::shield::{Frame, NoSniff, Referrer, Shield};
 use rocket::{Request, Response};
 
@@ -39,11 +39,12 @@ impl Fairing for SecurityHeaders {
             CONTENT_SECURITY_POLICY,
         ));
         response.set_header(Header::new("Cross-Origin-Opener-Policy", "same-origin"));
-        // Only a static file actually served may be shared: any other answer under
-        // /static (a 404 page shows who is logged in and their CSRF token) is as
-        // private as every page (web cache deception).
-        let served_static_file =
-            response.status().class().is_success() && request.uri().path().starts_with("/static/");
+        // Only a static file actually served (or confirmed unchanged: a bodiless 304)
+        // may be shared: any other answer under /static (a 404 page shows who is logged
+        // in and their CSRF token) is as private as every page (web cache deception).
+        let status = response.status();
+        let served_static_file = (status.class().is_success() || status == Status::NotModified)
+            && request.uri().path().starts_with("/static/");
         let cache = if served_static_file {
             "public, max-age=3600"
         } else {
