@@ -3,32 +3,26 @@
 //! [`rocket`] builds the application from the usual configuration; [`build`] does the
 //! same from any configuration and clock, which is how the tests drive it.
 
-mod assets;
 pub mod auth;
 pub mod backends;
 pub mod cli;
 pub mod clock;
 pub mod config;
-pub mod csrf;
 pub mod errors;
-pub mod exchange_log;
 pub mod fd_limit;
-pub mod flash;
-pub mod guards;
-mod headers;
 pub mod metrics;
 mod private_files;
-pub mod readiness;
 pub mod redis_connector;
-pub mod routes;
 mod secret_key;
 pub mod sessions;
 mod sql_errors;
 mod sqlite;
+mod store_error;
 pub mod telemetry;
 pub mod throttle;
 pub mod tokens;
 pub mod users;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,6 +37,7 @@ use crate::config::Settings;
 use crate::sessions::{SessionStore, Sessions};
 use crate::telemetry::traced;
 use crate::users::{CachedUserRepo, PasswordHasher};
+use crate::web::{assets, csrf, exchange_log, headers, readiness, routes};
 
 /// The application as `cargo run` serves it: settings from `Rocket.toml` and `ROCKET_*`
 /// variables, the system clock.

@@ -21,9 +21,10 @@ use prometheus::{
 use rocket::http::{ContentType, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::{get, routes, Route};
-use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
+/// The `metrics_token` setting lives with the other settings.
+pub use crate::config::MetricsToken;
 use crate::config::Settings;
 
 struct Metrics {
@@ -238,21 +239,6 @@ pub fn render() -> String {
         tracing::warn!("encoding metrics failed: {error}");
     }
     String::from_utf8(buffer).unwrap_or_default()
-}
-
-/// The `metrics_token` setting. `Debug` is redacted so the token never reaches a log.
-#[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(transparent)]
-pub struct MetricsToken(pub String);
-
-impl std::fmt::Debug for MetricsToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_empty() {
-            "MetricsToken(<unset>)"
-        } else {
-            "MetricsToken(<redacted>)"
-        })
-    }
 }
 
 /// Headers a reverse proxy adds. A loopback peer that sent one is a proxy relaying

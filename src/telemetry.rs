@@ -12,11 +12,13 @@ use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::Header;
 use rocket::route::{Handler, Outcome, Route};
 use rocket::{Data, Request, Response};
-use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
+
+/// The `log_format` setting lives with the other settings.
+pub use crate::config::LogFormat;
 
 mod security_event;
 
@@ -27,17 +29,6 @@ pub use security_event::{Actor, SecurityEvent, Via};
 pub const SECURITY: &str = "latchkey::security";
 /// The target of the one line logged per request.
 pub const REQUESTS: &str = "latchkey::request";
-
-/// How log lines are written (`log_format`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    /// One human-readable line per event.
-    #[default]
-    Text,
-    /// One JSON object per line, for log shippers and alerting.
-    Json,
-}
 
 /// What is logged unless `RUST_LOG` says otherwise: Latchkey at `level`, Rocket's own
 /// chatter only from warnings up (it would log every request with its query string; the
