@@ -35,8 +35,8 @@ use crate::auth::Auth;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::sessions::{SessionStore, Sessions};
-use crate::telemetry::traced;
 use crate::users::{CachedUserRepo, PasswordHasher};
+use crate::web::request_log::traced;
 use crate::web::{assets, csrf, exchange_log, headers, readiness, routes};
 
 /// The application as `cargo run` serves it: settings from `Rocket.toml` and `ROCKET_*`
@@ -75,7 +75,7 @@ pub fn build_with_store(
         .attach(routes::api::NoMethodOverride)
         .attach(routes::api::open_api_warning())
         .attach(exchange_log::Recorder)
-        .attach(telemetry::RequestLog)
+        .attach(web::request_log::RequestLog)
         .manage(exchange_log::ExchangeLog::default())
         .manage(anon_tokens)
         .mount("/", traced(routes::pages::routes()))
@@ -84,7 +84,7 @@ pub fn build_with_store(
         .mount("/", traced(routes::tokens::routes()))
         .mount("/", traced(routes::tamper::routes()))
         .mount("/", traced(readiness::routes()))
-        .mount("/", traced(metrics::routes()))
+        .mount("/", traced(web::metrics::routes()))
         .mount(routes::api::BASE, traced(routes::api::routes()))
         .mount("/static", traced(static_files))
         .register("/", routes::catchers::catchers())
