@@ -348,6 +348,42 @@ fn node_list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<St
     })
 }
 
+/// The anonymous visitor's CSRF token cookie (login and registration forms).
+pub const ANON_CSRF_COOKIE: &str = "latchkey_csrf";
+/// The one-shot flash message cookie (Rocket's name for it).
+pub const FLASH_COOKIE: &str = "_flash";
+/// The opt-in exchange-log browser id cookie.
+pub const TRACE_COOKIE: &str = "latchkey_trace";
+/// Cookie names Latchkey sets besides the session cookie, owned here so `session_name`
+/// cannot collide with any of them.
+pub const RESERVED_COOKIE_NAMES: [&str; 3] = [ANON_CSRF_COOKIE, FLASH_COOKIE, TRACE_COOKIE];
+
+/// The `metrics_token` setting. `Debug` is redacted so the token never reaches a log.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(transparent)]
+pub struct MetricsToken(pub String);
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "MetricsToken(<unset>)"
+        } else {
+            "MetricsToken(<redacted>)"
+        })
+    }
+}
+
+/// How log lines are written (`log_format`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per line, for log shippers and alerting.
+    Json,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -390,40 +426,16 @@ mod tests {
         assert_eq!(kind("postgres").unwrap(), SessionStoreKind::Postgres);
         assert!(kind("rediscluster").is_err());
     }
-}
 
-/// The anonymous visitor's CSRF token cookie (login and registration forms).
-pub const ANON_CSRF_COOKIE: &str = "latchkey_csrf";
-/// The one-shot flash message cookie (Rocket's name for it).
-pub const FLASH_COOKIE: &str = "_flash";
-/// The opt-in exchange-log browser id cookie.
-pub const TRACE_COOKIE: &str = "latchkey_trace";
-/// Cookie names Latchkey sets besides the session cookie, owned here so `session_name`
-/// cannot collide with any of them.
-pub const RESERVED_COOKIE_NAMES: [&str; 3] = [ANON_CSRF_COOKIE, FLASH_COOKIE, TRACE_COOKIE];
-
-/// The `metrics_token` setting. `Debug` is redacted so the token never reaches a log.
-#[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(transparent)]
-pub struct MetricsToken(pub String);
-
-impl std::fmt::Debug for MetricsToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_empty() {
-            "MetricsToken(<unset>)"
-        } else {
-            "MetricsToken(<redacted>)"
-        })
+    #[test]
+    fn the_session_cookie_may_not_take_a_name_latchkey_reserves() {
+        for name in RESERVED_COOKIE_NAMES {
+            let settings = Settings {
+                session_name: name.to_owned(),
+                ..Settings::default()
+            };
+            assert!(settings.validate().is_err(), "{name} was accepted");
+        }
+        assert!(Settings::default().validate().is_ok());
     }
-}
-
-/// How log lines are written (`log_format`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    /// One human-readable line per event.
-    #[default]
-    Text,
-    /// One JSON object per line, for log shippers and alerting.
-    Json,
 }
