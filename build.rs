@@ -1,5 +1,5 @@
 //! Builds every file under `templates/` and `static/` into the binary, so the binary
-//! alone serves every page (src/assets.rs). The lists are made here rather than by hand
+//! alone serves every page (src/web/assets.rs). The lists are made here rather than by hand
 //! so a new template or static file is picked up without touching any code; watching the
 //! two directories makes cargo rebuild when a file is added, removed or edited.
 

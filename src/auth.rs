@@ -16,7 +16,6 @@ use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::csrf::AnonCsrf;
 use crate::errors::AppError;
 use crate::sessions::{cookie, SessionId, SessionKey, SessionRecord, Sessions, StoreError};
 use crate::telemetry::{Actor, SecurityEvent, Via};
@@ -362,7 +361,7 @@ impl Auth {
             )
             .await?;
         cookie::issue(visitor.jar, visitor.settings, &id, &record);
-        AnonCsrf::clear(visitor.jar);
+        cookie::clear_anon_csrf(visitor.jar);
         Ok((id, record))
     }
 

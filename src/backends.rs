@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crate::clock::Clock;
 use crate::config::{SessionStoreKind, Settings};
 use crate::errors::error_chain;
-use crate::redis_connector::RedisTarget;
+use crate::redis_connector::{redact_url, redis_target, RedisTarget};
 use crate::sessions::{
     sqlite::FILE_NAME as SESSIONS_FILE, MemoryStore, PostgresSessionStore,
     RedisClusterSessionStore, RedisSessionStore, SessionStore, SqliteSessionStore,
@@ -123,44 +123,5 @@ pub async fn open_session_store(
                 )),
             }
         }
-    }
-}
-
-/// The Redis the sessions (and so the throttle) use, and the setting that named it, for
-/// error messages (passwords redacted).
-pub fn redis_target(settings: &Settings) -> (RedisTarget, String) {
-    if settings.store_kind() == SessionStoreKind::RedisCluster {
-        let shown: Vec<String> = settings
-            .redis_cluster_nodes
-            .iter()
-            .map(|node| redact_url(node))
-            .collect();
-        (
-            RedisTarget::Cluster(settings.redis_cluster_nodes.clone()),
-            format!("setting `redis_cluster_nodes` = [{}]", shown.join(", ")),
-        )
-    } else {
-        (
-            RedisTarget::Single(settings.redis_url.clone()),
-            format!("setting `redis_url` = {}", redact_url(&settings.redis_url)),
-        )
-    }
-}
-
-/// `scheme://user:secret@host/…` -> `scheme://user:***@host/…`, so a start-up message or
-/// log line never shows a database or Redis password.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
-            let hidden = if userinfo.contains(':') { ":***" } else { "" };
-            format!("{scheme}://{user}{hidden}@{host}{tail}")
-        }
-        None => url.to_owned(),
     }
 }

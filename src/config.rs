@@ -9,9 +9,6 @@ use rocket::figment::Figment;
 use serde::{Deserialize, Serialize};
 use time::Duration;
 
-use crate::metrics::MetricsToken;
-use crate::telemetry::LogFormat;
-
 /// Which backend keeps session records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -205,7 +202,7 @@ impl Settings {
                 "use letters, digits, '_', '-' or '.' only",
             ));
         }
-        if self.session_name == crate::csrf::ANON_COOKIE || self.session_name == "_flash" {
+        if RESERVED_COOKIE_NAMES.contains(&self.session_name.as_str()) {
             return Err(invalid("session_name", "that name is taken by Latchkey"));
         }
         if self.session_idle_timeout == 0 {
@@ -351,6 +348,42 @@ fn node_list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<St
     })
 }
 
+/// The anonymous visitor's CSRF token cookie (login and registration forms).
+pub const ANON_CSRF_COOKIE: &str = "latchkey_csrf";
+/// The one-shot flash message cookie (Rocket's name for it).
+pub const FLASH_COOKIE: &str = "_flash";
+/// The opt-in exchange-log browser id cookie.
+pub const TRACE_COOKIE: &str = "latchkey_trace";
+/// Cookie names Latchkey sets besides the session cookie, owned here so `session_name`
+/// cannot collide with any of them.
+pub const RESERVED_COOKIE_NAMES: [&str; 3] = [ANON_CSRF_COOKIE, FLASH_COOKIE, TRACE_COOKIE];
+
+/// The `metrics_token` setting. `Debug` is redacted so the token never reaches a log.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(transparent)]
+pub struct MetricsToken(pub String);
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "MetricsToken(<unset>)"
+        } else {
+            "MetricsToken(<redacted>)"
+        })
+    }
+}
+
+/// How log lines are written (`log_format`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per line, for log shippers and alerting.
+    Json,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -390,5 +423,17 @@ mod tests {
         assert_eq!(kind("redis_cluster"), Some(SessionStoreKind::RedisCluster));
         assert_eq!(kind("postgres"), Some(SessionStoreKind::Postgres));
         assert_eq!(kind("rediscluster"), None);
+    }
+
+    #[test]
+    fn the_session_cookie_may_not_take_a_name_latchkey_reserves() {
+        for name in RESERVED_COOKIE_NAMES {
+            let settings = Settings {
+                session_name: name.to_owned(),
+                ..Settings::default()
+            };
+            assert!(settings.validate().is_err(), "{name} was accepted");
+        }
+        assert!(Settings::default().validate().is_ok());
     }
 }

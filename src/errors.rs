@@ -1,14 +1,14 @@
-//! One error type for everything a request can fail with. It answers an HTML page for
-//! browsers and `{"error": "..."}` under `/api`, so handlers never pick a format by hand.
-//! Internal causes are logged with their chain and never shown.
+//! One error type for everything a request can fail with: the application's failure
+//! vocabulary, a leaf every layer may return. It knows its HTTP status (a plain
+//! `rocket::http::Status` value) but not how to answer: the HTML page or
+//! `{"error": "..."}` body is shaped in `web::errors`, so this module calls up into nothing.
+//! Each store and repository keeps its own error type and converts it into this one
+//! beside its definition (`sessions`, `users`), pointing down, never up.
 
 use std::borrow::Cow;
 use std::error::Error as StdError;
 
-use rocket::http::{ContentType, Status};
-use rocket::request::Request;
-use rocket::response::{self, Responder};
-use rocket::serde::json::Json;
+use rocket::http::Status;
 
 pub type BoxError = Box<dyn StdError + Send + Sync>;
 
@@ -63,16 +63,6 @@ impl AppError {
             Self::Internal(_) => Status::InternalServerError,
         }
     }
-
-    fn log(&self) {
-        match self {
-            Self::Unavailable { source, .. } | Self::Internal(source) => {
-                tracing::error!("{self}: {}", error_chain(source.as_ref()));
-            }
-            Self::CsrfRejected => crate::telemetry::SecurityEvent::CsrfRejected {}.emit(),
-            Self::Refused { .. } | Self::Throttled { .. } => {}
-        }
-    }
 }
 
 /// "40 seconds", "3 minutes": how long a throttled person should wait.
@@ -94,56 +84,4 @@ pub fn error_chain(error: &(dyn StdError + 'static)) -> String {
         cause = inner.source();
     }
     text
-}
-
-/// Is this request served by the JSON API (and so owed JSON errors)?
-pub fn is_api_request(request: &Request<'_>) -> bool {
-    let path = request.uri().path();
-    path == "/api" || path.starts_with("/api/")
-}
-
-impl<'r> Responder<'r, 'static> for AppError {
-    fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
-        self.log();
-        if let Self::Throttled { retry_after } = self {
-            request.local_cache(|| crate::throttle::RetryAfter(retry_after));
-            if is_api_request(request) {
-                return error_response(self.status(), "Too many requests", request);
-            }
-        }
-        error_response(self.status(), &self.to_string(), request)
-    }
-}
-
-/// The one place that shapes an error answer, shared with the catchers.
-pub fn error_response(
-    status: Status,
-    message: &str,
-    request: &Request<'_>,
-) -> response::Result<'static> {
-    let mut response = if is_api_request(request) {
-        Json(serde_json::json!({ "error": message })).respond_to(request)?
-    } else {
-        // The header shows who is logged in when the session was already looked up.
-        let viewer = crate::guards::resolved_viewer(request);
-        let page = crate::routes::pages::render(
-            "error",
-            viewer.as_ref(),
-            None,
-            serde_json::json!({
-                "code": status.code,
-                "reason": status.reason_lossy(),
-                "message": message,
-            }),
-        );
-        (ContentType::HTML, page).respond_to(request)?
-    };
-    response.set_status(status);
-    if status == Status::TooManyRequests {
-        let wait = request.local_cache(crate::throttle::RetryAfter::default).0;
-        if wait > 0 {
-            response.set_raw_header("Retry-After", wait.to_string());
-        }
-    }
-    Ok(response)
 }

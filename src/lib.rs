@@ -3,32 +3,26 @@
 //! [`rocket`] builds the application from the usual configuration; [`build`] does the
 //! same from any configuration and clock, which is how the tests drive it.
 
-mod assets;
 pub mod auth;
 pub mod backends;
 pub mod cli;
 pub mod clock;
 pub mod config;
-pub mod csrf;
 pub mod errors;
-pub mod exchange_log;
 pub mod fd_limit;
-pub mod flash;
-pub mod guards;
-mod headers;
 pub mod metrics;
 mod private_files;
-pub mod readiness;
 pub mod redis_connector;
-pub mod routes;
 mod secret_key;
 pub mod sessions;
 mod sql_errors;
 mod sqlite;
+mod store_error;
 pub mod telemetry;
 pub mod throttle;
 pub mod tokens;
 pub mod users;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,8 +35,9 @@ use crate::auth::Auth;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::sessions::{SessionStore, Sessions};
-use crate::telemetry::traced;
 use crate::users::{CachedUserRepo, PasswordHasher};
+use crate::web::request_log::traced;
+use crate::web::{assets, csrf, exchange_log, headers, readiness, routes};
 
 /// The application as `cargo run` serves it: settings from `Rocket.toml` and `ROCKET_*`
 /// variables, the system clock.
@@ -80,7 +75,7 @@ pub fn build_with_store(
         .attach(routes::api::NoMethodOverride)
         .attach(routes::api::open_api_warning())
         .attach(exchange_log::Recorder)
-        .attach(telemetry::RequestLog)
+        .attach(web::request_log::RequestLog)
         .manage(exchange_log::ExchangeLog::default())
         .manage(anon_tokens)
         .mount("/", traced(routes::pages::routes()))
@@ -89,7 +84,7 @@ pub fn build_with_store(
         .mount("/", traced(routes::tokens::routes()))
         .mount("/", traced(routes::tamper::routes()))
         .mount("/", traced(readiness::routes()))
-        .mount("/", traced(metrics::routes()))
+        .mount("/", traced(web::metrics::routes()))
         .mount(routes::api::BASE, traced(routes::api::routes()))
         .mount("/static", traced(static_files))
         .register("/", routes::catchers::catchers())

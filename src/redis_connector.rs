@@ -20,7 +20,8 @@ use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, ErrorKind, Pipeline, RedisError, RedisFuture, ServerErrorKind, Value};
 
-use crate::sessions::StoreError;
+use crate::config::{SessionStoreKind, Settings};
+use crate::store_error::StoreError;
 
 /// Longest any one operation may take before the request gets a 503.
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(2);
@@ -223,5 +224,44 @@ impl RedisConnector {
             }
             inner.replacing.store(false, Ordering::Release);
         });
+    }
+}
+
+/// The Redis the sessions (and so the throttle) use, and the setting that named it, for
+/// error messages (passwords redacted).
+pub fn redis_target(settings: &Settings) -> (RedisTarget, String) {
+    if settings.store_kind() == SessionStoreKind::RedisCluster {
+        let shown: Vec<String> = settings
+            .redis_cluster_nodes
+            .iter()
+            .map(|node| redact_url(node))
+            .collect();
+        (
+            RedisTarget::Cluster(settings.redis_cluster_nodes.clone()),
+            format!("setting `redis_cluster_nodes` = [{}]", shown.join(", ")),
+        )
+    } else {
+        (
+            RedisTarget::Single(settings.redis_url.clone()),
+            format!("setting `redis_url` = {}", redact_url(&settings.redis_url)),
+        )
+    }
+}
+
+/// `scheme://user:secret@host/…` -> `scheme://user:***@host/…`, so a start-up message or
+/// log line never shows a database or Redis password.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+            let hidden = if userinfo.contains(':') { ":***" } else { "" };
+            format!("{scheme}://{user}{hidden}@{host}{tail}")
+        }
+        None => url.to_owned(),
     }
 }

@@ -60,3 +60,14 @@ pub fn clear(jar: &CookieJar<'_>, settings: &Settings) {
             .secure(settings.cookie_secure),
     );
 }
+
+/// Login ends all pre-login state: the anonymous visitor's CSRF token cookie goes with
+/// it. Here rather than in the CSRF guard so `auth` need not reach up into the web layer.
+pub fn clear_anon_csrf(jar: &CookieJar<'_>) {
+    jar.remove_private(
+        Cookie::build(crate::config::ANON_CSRF_COOKIE)
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Strict),
+    );
+}

@@ -25,7 +25,7 @@ pub use redis_cluster::RedisClusterSessionStore;
 pub use service::Sessions;
 pub use sqlite::SqliteSessionStore;
 
-use crate::errors::{AppError, BoxError};
+use crate::errors::AppError;
 
 /// The secret that identifies a session: a v4 UUID, i.e. 122 bits from the OS CSPRNG
 /// (OWASP Session Management: at least 64 bits of entropy). It exists in the browser
@@ -132,24 +132,7 @@ impl SessionRecord {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("session store unavailable")]
-    Unavailable(#[source] BoxError),
-    #[error("session store error")]
-    Other(#[source] BoxError),
-}
-
-impl StoreError {
-    /// Busy, locked or unreachable databases are [`StoreError::Unavailable`] (503),
-    /// anything else [`StoreError::Other`], by the one classifier every SQL backend uses.
-    pub fn from_sql(error: sqlx::Error) -> Self {
-        match crate::sql_errors::classify(&error) {
-            crate::sql_errors::SqlFailure::Unavailable => Self::Unavailable(error.into()),
-            crate::sql_errors::SqlFailure::Other => Self::Other(error.into()),
-        }
-    }
-}
+pub use crate::store_error::StoreError;
 
 impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {

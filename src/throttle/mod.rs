@@ -570,13 +570,13 @@ pub async fn open(settings: &Settings) -> Result<Arc<dyn ThrottleStore>, String>
                 .map_err(|error| {
                     format!(
                         "cannot open PostgreSQL for throttling (setting `database_url` = {}): {}",
-                        crate::backends::redact_url(&url),
+                        crate::redis_connector::redact_url(&url),
                         crate::errors::error_chain(&error)
                     )
                 })
         }
         SessionStoreKind::Redis | SessionStoreKind::RedisCluster => {
-            let (target, setting) = crate::backends::redis_target(settings);
+            let (target, setting) = crate::redis_connector::redis_target(settings);
             RedisThrottleStore::connect(&target, &format!("{}throttle:", settings.redis_key_prefix))
                 .await
                 .map(|s| Arc::new(s) as _)

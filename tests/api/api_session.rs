@@ -30,8 +30,8 @@ async fn html_login(app: &ApiApp, email: &str, password: &str) -> Cookie<'static
     let page = app.client.get("/login").dispatch().await;
     let csrf_cookie = page
         .cookies()
-        .get(latchkey::csrf::ANON_COOKIE)
-        .map(|c| Cookie::new(latchkey::csrf::ANON_COOKIE, c.value().to_owned()))
+        .get(latchkey::web::csrf::ANON_COOKIE)
+        .map(|c| Cookie::new(latchkey::web::csrf::ANON_COOKIE, c.value().to_owned()))
         .expect("the login page sets the CSRF cookie");
     let html = page.into_string().await.unwrap_or_default();
     let marker = r#"name="csrf_token" value=""#;

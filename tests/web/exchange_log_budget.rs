@@ -3,7 +3,7 @@
 //! the whole log stays within a fixed budget of accounted bytes.
 
 use crate::support::*;
-use latchkey::exchange_log::{ExchangeLog, MAX_BROWSERS, MEMORY_BUDGET};
+use latchkey::web::exchange_log::{ExchangeLog, MAX_BROWSERS, MEMORY_BUDGET};
 use rocket::http::{Cookie, Method, Status};
 use rocket::local::asynchronous::LocalRequest;
 

@@ -5,12 +5,12 @@
 
 use base64::Engine;
 use latchkey::config::Settings;
-use latchkey::routes::api::parse_basic;
-use latchkey::routes::safe_next;
 use latchkey::sessions::SessionId;
 use latchkey::throttle::{IpNet, ThrottleSettings};
 use latchkey::users::policy::{PasswordPolicy, PolicySettings};
 use latchkey::users::validate::{check_password, normalize_email, optional_name};
+use latchkey::web::routes::api::parse_basic;
+use latchkey::web::routes::safe_next;
 use proptest::prelude::*;
 use rocket::figment::providers::Serialized;
 use rocket::figment::Figment;

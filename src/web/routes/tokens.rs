@@ -12,11 +12,11 @@ use serde_json::{json, Value};
 use super::api::token::token_json;
 use super::pages::render;
 use crate::config::Settings;
-use crate::csrf::{CsrfForm, TokenOnly};
 use crate::errors::AppError;
-use crate::exchange_log::redact_pair;
-use crate::guards::CurrentUser;
 use crate::tokens::Tokens;
+use crate::web::csrf::{CsrfForm, TokenOnly};
+use crate::web::exchange_log::redact_pair;
+use crate::web::guards::CurrentUser;
 
 pub fn routes() -> Vec<Route> {
     routes![page, page_needs_login, issue, issue_without_session]

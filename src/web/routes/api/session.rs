@@ -11,10 +11,10 @@ use super::{user_json, ApiCaller};
 use crate::auth::{Auth, CredentialCheck, Visitor};
 use crate::config::{AuthType, Settings};
 use crate::errors::AppError;
-use crate::guards::UserAgent;
 use crate::sessions::cookie;
 use crate::telemetry::Via;
 use crate::throttle::Gate;
+use crate::web::guards::UserAgent;
 
 /// Only form fields count (urlencoded or multipart); a JSON body or the query string
 /// leaves them missing, as in the course.

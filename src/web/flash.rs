@@ -9,7 +9,7 @@
 use rocket::request::{FlashMessage, FromRequest, Outcome, Request};
 
 /// Rocket's flash cookie: `<length of the kind>:<kind><message>`.
-pub const FLASH_COOKIE: &str = "_flash";
+pub const FLASH_COOKIE: &str = crate::config::FLASH_COOKIE;
 
 /// The flash message for a page, if the browser carries a well-formed one. Pages take
 /// this instead of `Option<FlashMessage>`.

@@ -10,7 +10,7 @@ use serde::Serialize;
 use std::borrow::Cow;
 use time::{OffsetDateTime, UtcOffset};
 
-use crate::guards::CurrentUser;
+use crate::web::guards::CurrentUser;
 
 /// `YYYY-MM-DDTHH:MM:SS` of an instant in UTC, kept on the stack. Years are clamped to
 /// 0000-9999 (every time Latchkey shows is "now" plus hours).

@@ -11,11 +11,11 @@ use rocket::request::{FromRequest, Outcome, Request};
 use crate::auth::{Auth, CredentialCheck};
 use crate::config::{AuthType, Settings};
 use crate::errors::AppError;
-use crate::guards::current_session;
 use crate::telemetry::Via;
 use crate::throttle::{ClientAddr, Gate, RetryAfter, Throttle};
 use crate::tokens::{self, Tokens};
 use crate::users::User;
+use crate::web::guards::current_session;
 
 /// Paths that need no authentication, matched exactly: the `TrailingSlash` fairing has
 /// already removed the one trailing slash the course allows, so `status//` stays private.

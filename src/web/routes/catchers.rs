@@ -5,7 +5,7 @@ use rocket::request::Request;
 use rocket::response::{self, Responder};
 use rocket::Catcher;
 
-use crate::errors::{error_response, is_api_request};
+use crate::web::errors::{error_response, is_api_request};
 
 pub fn catchers() -> Vec<Catcher> {
     rocket::catchers![any_status]
@@ -54,7 +54,7 @@ impl<'r> Responder<'r, 'static> for ErrorAnswer {
         if is_api_request(request) {
             return error_response(self.0, api_message(self.0), request);
         }
-        if self.0 == Status::Forbidden && crate::csrf::was_rejected(request) {
+        if self.0 == Status::Forbidden && crate::web::csrf::was_rejected(request) {
             let message = crate::errors::AppError::CsrfRejected.to_string();
             return error_response(self.0, &message, request);
         }
@@ -67,7 +67,7 @@ async fn any_status(status: Status, request: &Request<'_>) -> ErrorAnswer {
     // Look the session up (once per request, cached) so the page header is right;
     // under /api the body is JSON and needs no viewer.
     if !is_api_request(request) {
-        let _ = crate::guards::current_session(request).await;
+        let _ = crate::web::guards::current_session(request).await;
     }
     ErrorAnswer(status)
 }

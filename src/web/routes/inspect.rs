@@ -14,9 +14,9 @@ use super::pages::render;
 use super::view::Timestamp;
 use crate::auth::Auth;
 use crate::config::Settings;
-use crate::exchange_log::{redact_pair, ExchangeLog, TRACE_COOKIE};
-use crate::guards::{CurrentUser, MaybeUser};
 use crate::sessions::cookie;
+use crate::web::exchange_log::{redact_pair, ExchangeLog, TRACE_COOKIE};
+use crate::web::guards::{CurrentUser, MaybeUser};
 
 pub fn routes() -> Vec<Route> {
     routes![session, session_needs_login, how_it_works]

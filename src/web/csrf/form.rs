@@ -11,7 +11,7 @@ use rocket::outcome::Outcome;
 use rocket::request::Request;
 
 use super::{mark_rejected, matches, AnonCsrf};
-use crate::guards::current_session;
+use crate::web::guards::current_session;
 
 /// Why a form guard refused a request. Holds no submitted value, so logging it (Rocket
 /// logs failed guards) never writes a password or token.

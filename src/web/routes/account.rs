@@ -10,12 +10,12 @@ use serde_json::json;
 use super::pages::{render, time_json, Page};
 use crate::auth::{AccountError, Auth, Revoked, Visitor};
 use crate::config::Settings;
-use crate::csrf::{CsrfForm, TokenOnly};
 use crate::errors::AppError;
-use crate::flash::PageFlash;
-use crate::guards::{CurrentUser, UserAgent};
 use crate::sessions::SessionKey;
 use crate::throttle::Gate;
+use crate::web::csrf::{CsrfForm, TokenOnly};
+use crate::web::flash::PageFlash;
+use crate::web::guards::{CurrentUser, UserAgent};
 
 pub fn routes() -> Vec<Route> {
     routes![

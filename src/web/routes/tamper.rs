@@ -21,10 +21,10 @@ use super::inspect::session_context;
 use super::pages::render;
 use crate::auth::Auth;
 use crate::config::Settings;
-use crate::csrf::{CsrfForm, TokenOnly};
 use crate::errors::AppError;
-use crate::exchange_log::{redact_pair, redact_set_cookie};
-use crate::guards::CurrentUser;
+use crate::web::csrf::{CsrfForm, TokenOnly};
+use crate::web::exchange_log::{redact_pair, redact_set_cookie};
+use crate::web::guards::CurrentUser;
 
 /// The path the copy is sent to: a page only a logged-in person sees, so the answer
 /// shows at once whether the cookie was accepted. (A page, not the API: an API refusal

@@ -13,12 +13,12 @@ use super::redirect::{after_login, safe_next};
 use super::view::{Timestamp, WithLayout};
 use crate::auth::{AccountError, Auth, CredentialCheck, Registration, Visitor};
 use crate::config::Settings;
-use crate::csrf::{AnonCsrf, AnonCsrfForm, CsrfForm, TokenOnly};
 use crate::errors::AppError;
-use crate::flash::PageFlash;
-use crate::guards::{CurrentUser, MaybeUser, UserAgent};
 use crate::telemetry::Via;
 use crate::throttle::Gate;
+use crate::web::csrf::{AnonCsrf, AnonCsrfForm, CsrfForm, TokenOnly};
+use crate::web::flash::PageFlash;
+use crate::web::guards::{CurrentUser, MaybeUser, UserAgent};
 
 pub fn routes() -> Vec<Route> {
     routes![

@@ -18,7 +18,7 @@ use rocket::{Request, Response};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-pub const TRACE_COOKIE: &str = "latchkey_trace";
+pub const TRACE_COOKIE: &str = crate::config::TRACE_COOKIE;
 pub const ENTRIES_PER_BROWSER: usize = 12;
 pub const MAX_BROWSERS: usize = 1000;
 /// What the whole log may hold, in accounted bytes (its strings plus a fixed cost per

@@ -30,7 +30,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 
 /// Name of the anonymous forms' token cookie.
-pub const ANON_COOKIE: &str = "latchkey_csrf";
+pub const ANON_COOKIE: &str = crate::config::ANON_CSRF_COOKIE;
 /// Pairs remembered as used, at most: about 40 bytes each, so a few MiB. Used pairs
 /// leave the set when their life ends; a set that fills with live ones is emptied, which
 /// only lets a pair already used be tried once more before it expires.
@@ -110,12 +110,7 @@ impl AnonCsrf {
 
     /// Login ends all pre-login state, this token included.
     pub fn clear(jar: &CookieJar<'_>) {
-        jar.remove_private(
-            Cookie::build(ANON_COOKIE)
-                .path("/")
-                .http_only(true)
-                .same_site(SameSite::Strict),
-        );
+        crate::sessions::cookie::clear_anon_csrf(jar);
     }
 
     /// This request's token (read or issued once per request).
