@@ -418,7 +418,6 @@ mod tests {
                 .extract::<Settings>()
                 .ok()
                 .map(|s| s.store_kind())
-                .map_err(|error| error.to_string())
         };
         assert_eq!(kind("redis_cluster"), Some(SessionStoreKind::RedisCluster));
         assert_eq!(kind("postgres"), Some(SessionStoreKind::Postgres));
