@@ -8,10 +8,11 @@ use rocket::{get, routes, Route, State};
 use rocket_dyn_templates::Template;
 use serde::Serialize;
 use serde_json::{json, Value};
+use std::borrow::Cow;
 use time::Duration;
 
-use super::pages::render;
-use super::view::Timestamp;
+use super::pages::{render, UNKNOWN_BROWSER};
+use super::view::{escaped_or, TimeTag};
 use crate::auth::Auth;
 use crate::config::Settings;
 use crate::sessions::cookie;
@@ -30,7 +31,7 @@ pub(super) struct InspectorView<'a> {
     decrypted_id: String,
     store_key: String,
     store: &'a str,
-    record: RecordFacts<'a>,
+    record: RecordFacts,
     idle_timeout: i64,
     touch_interval: u64,
     /// "Remember me": a cookie that outlives the browser, or a browser-session cookie.
@@ -48,12 +49,13 @@ struct CookieFacts<'a> {
 }
 
 #[derive(Serialize)]
-struct RecordFacts<'a> {
-    created_at: Timestamp,
-    last_seen: Timestamp,
-    idle_deadline: Timestamp,
-    absolute_deadline: Timestamp,
-    user_agent: Option<&'a str>,
+struct RecordFacts {
+    created_at: TimeTag,
+    last_seen: TimeTag,
+    idle_deadline: TimeTag,
+    absolute_deadline: TimeTag,
+    /// The user agent escaped, or the "unknown" placeholder (printed with `| safe`).
+    browser: Cow<'static, str>,
     seconds_left: i64,
     idle_seconds_left: i64,
     absolute_seconds_left: i64,
@@ -105,11 +107,11 @@ pub(super) fn session_context<'a>(
         store_key: current.id.key().to_hex(),
         store: auth.session_store_name(),
         record: RecordFacts {
-            created_at: Timestamp(record.created_at),
-            last_seen: Timestamp(record.last_seen),
-            idle_deadline: Timestamp(record.idle_deadline),
-            absolute_deadline: Timestamp(record.absolute_deadline),
-            user_agent: record.user_agent.as_deref(),
+            created_at: TimeTag(record.created_at),
+            last_seen: TimeTag(record.last_seen),
+            idle_deadline: TimeTag(record.idle_deadline),
+            absolute_deadline: TimeTag(record.absolute_deadline),
+            browser: escaped_or(record.user_agent.as_deref(), UNKNOWN_BROWSER),
             seconds_left: seconds_until(record.expires_at()),
             idle_seconds_left: seconds_until(record.idle_deadline),
             absolute_seconds_left: seconds_until(record.absolute_deadline),

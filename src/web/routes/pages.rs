@@ -7,10 +7,11 @@ use rocket::{get, post, routes, FromForm, Responder, Route, State};
 use rocket_dyn_templates::Template;
 use serde::Serialize;
 use serde_json::{json, Value};
+use std::borrow::Cow;
 use time::OffsetDateTime;
 
 use super::redirect::{after_login, safe_next};
-use super::view::{Timestamp, WithLayout};
+use super::view::{escaped_or, FlashView, TimeTag, Timestamp, ViewerView, WithLayout};
 use crate::auth::{AccountError, Auth, CredentialCheck, Registration, Visitor};
 use crate::config::Settings;
 use crate::errors::AppError;
@@ -247,55 +248,50 @@ async fn login(
     }
 }
 
-/// What `profile.html.tera` shows, borrowed from the request's user and session.
+/// What `profile.html.tera` shows, with what the layout needs, borrowed from the
+/// request's user and session. Flat and preformatted: each value is one top-level
+/// lookup for Tera, times are ready `<time>` elements, optional texts come escaped with
+/// their placeholder (the template prints those with `| safe`).
 #[derive(Serialize)]
 pub struct ProfileView<'a> {
-    user: ProfileUser<'a>,
-    session: ProfileSession<'a>,
-}
-
-#[derive(Serialize)]
-struct ProfileUser<'a> {
     email: &'a str,
-    first_name: Option<&'a str>,
-    last_name: Option<&'a str>,
-    created_at: Timestamp,
+    first_name: Cow<'static, str>,
+    last_name: Cow<'static, str>,
+    created_at: TimeTag,
+    started: TimeTag,
+    last_seen: TimeTag,
+    idle_deadline: TimeTag,
+    absolute_deadline: TimeTag,
+    expires_at: TimeTag,
+    browser: Cow<'static, str>,
+    viewer: ViewerView<'a>,
+    flash: Option<FlashView<'a>>,
 }
 
-#[derive(Serialize)]
-struct ProfileSession<'a> {
-    created_at: Timestamp,
-    last_seen: Timestamp,
-    idle_deadline: Timestamp,
-    absolute_deadline: Timestamp,
-    expires_at: Timestamp,
-    user_agent: Option<&'a str>,
-}
+const NOT_GIVEN: &str = r#"<span class="muted">not given</span>"#;
+pub(super) const UNKNOWN_BROWSER: &str = r#"<span class="muted">unknown</span>"#;
 
 /// The profile page's whole context (page and layout); public for the hot-path benchmark.
 pub fn profile_context<'a>(
     current: &'a CurrentUser,
     flash: Option<&'a FlashMessage<'_>>,
-) -> WithLayout<'a, ProfileView<'a>> {
+) -> ProfileView<'a> {
     let user = &current.user;
     let session = &current.session;
-    let page = ProfileView {
-        user: ProfileUser {
-            email: &user.email,
-            first_name: user.first_name.as_deref(),
-            last_name: user.last_name.as_deref(),
-            created_at: Timestamp(user.created_at),
-        },
-        session: ProfileSession {
-            created_at: Timestamp(session.created_at),
-            last_seen: Timestamp(session.last_seen),
-            idle_deadline: Timestamp(session.idle_deadline),
-            absolute_deadline: Timestamp(session.absolute_deadline),
-            expires_at: Timestamp(session.expires_at()),
-            user_agent: session.user_agent.as_deref(),
-        },
-    };
-    WithLayout::new(page, Some(current), flash)
+    ProfileView {
+        email: &user.email,
+        first_name: escaped_or(user.first_name.as_deref(), NOT_GIVEN),
+        last_name: escaped_or(user.last_name.as_deref(), NOT_GIVEN),
+        created_at: TimeTag(user.created_at),
+        started: TimeTag(session.created_at),
+        last_seen: TimeTag(session.last_seen),
+        idle_deadline: TimeTag(session.idle_deadline),
+        absolute_deadline: TimeTag(session.absolute_deadline),
+        expires_at: TimeTag(session.expires_at()),
+        browser: escaped_or(session.user_agent.as_deref(), UNKNOWN_BROWSER),
+        viewer: ViewerView::of(current),
+        flash: flash.map(FlashView::of),
+    }
 }
 
 /// Rendered for every request: no cache of pages (real traffic is many sessions, each

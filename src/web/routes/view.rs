@@ -56,8 +56,9 @@ impl UtcDigits {
 #[derive(Clone, Copy)]
 pub struct Timestamp(pub OffsetDateTime);
 
-impl Serialize for Timestamp {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+impl Timestamp {
+    /// "2026-11-23 17:55:02 UTC" and "2026-11-23T17:55:02Z", on the stack.
+    fn forms(&self) -> ([u8; 23], [u8; 20]) {
         let digits = UtcDigits::of(self.0);
         let mut text = [0u8; 23];
         text[..10].copy_from_slice(digits.date().as_bytes());
@@ -67,10 +68,49 @@ impl Serialize for Timestamp {
         let mut iso = [0u8; 20];
         iso[..19].copy_from_slice(&digits.0);
         iso[19] = b'Z';
+        (text, iso)
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (text, iso) = self.forms();
         let mut fields = serializer.serialize_struct("Timestamp", 2)?;
         fields.serialize_field("text", std::str::from_utf8(&text).unwrap_or_default())?;
         fields.serialize_field("iso", std::str::from_utf8(&iso).unwrap_or_default())?;
         fields.end()
+    }
+}
+
+/// An instant as a ready `<time datetime="…">…</time>` element: one variable for the
+/// template instead of an object with two fields to look up and escape. Only digits,
+/// separators and fixed markup, so templates print it with `| safe`.
+#[derive(Clone, Copy)]
+pub struct TimeTag(pub OffsetDateTime);
+
+impl Serialize for TimeTag {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        const OPEN: &[u8] = b"<time datetime=\"";
+        const MIDDLE: &[u8] = b"\">";
+        const CLOSE: &[u8] = b"</time>";
+        let (text, iso) = Timestamp(self.0).forms();
+        let mut tag = [0u8; OPEN.len() + 20 + MIDDLE.len() + 23 + CLOSE.len()];
+        let mut at = 0;
+        for part in [OPEN, &iso, MIDDLE, &text, CLOSE] {
+            tag[at..at + part.len()].copy_from_slice(part);
+            at += part.len();
+        }
+        serializer.serialize_str(std::str::from_utf8(&tag).unwrap_or_default())
+    }
+}
+
+/// Text escaped as Tera escapes `{{ value }}`, or `placeholder` (trusted markup) when
+/// the text is missing or empty: what `{% if v %}{{ v }}{% else %}…{% endif %}` printed,
+/// prepared in Rust so the template prints it with `| safe`.
+pub fn escaped_or(text: Option<&str>, placeholder: &'static str) -> Cow<'static, str> {
+    match text.filter(|text| !text.is_empty()) {
+        Some(text) => Cow::Owned(rocket_dyn_templates::tera::escape_html(text)),
+        None => Cow::Borrowed(placeholder),
     }
 }
 
@@ -80,6 +120,9 @@ pub struct ViewerView<'a> {
     pub email: &'a str,
     pub name: Cow<'a, str>,
     pub csrf_token: String,
+    /// The header's signed-in links and logout form, escaped and ready (`| safe` in
+    /// `base.html.tera`): one variable for the layout instead of two lookups and escapes.
+    pub nav: String,
 }
 
 impl<'a> ViewerView<'a> {
@@ -91,12 +134,29 @@ impl<'a> ViewerView<'a> {
             (Some(one), None) | (None, Some(one)) => Cow::Borrowed(one),
             (None, None) => Cow::Borrowed(user.email.as_str()),
         };
+        let csrf_token = current.csrf_token();
         Self {
+            nav: signed_in_nav(&user.email, &csrf_token),
             email: &user.email,
             name,
-            csrf_token: current.csrf_token(),
+            csrf_token,
         }
     }
+}
+
+/// What `base.html.tera` printed between `{% if viewer %}` and `{% else %}`, byte for byte.
+fn signed_in_nav(email: &str, csrf_token: &str) -> String {
+    use rocket_dyn_templates::tera::escape_html;
+    const WHO: &str = "\n        <span class=\"who\">Signed in as <strong>";
+    const LINKS: &str = "</strong></span>\n        <a href=\"/profile\">Profile</a>\n        <a href=\"/session\">Session inspector</a>\n        <a href=\"/sessions\">Sessions</a>\n        <form method=\"post\" action=\"/logout\" class=\"inline\">\n          <input type=\"hidden\" name=\"csrf_token\" value=\"";
+    const END: &str = "\">\n          <button type=\"submit\" class=\"link\">Log out</button>\n        </form>\n      ";
+    let (email, csrf_token) = (escape_html(email), escape_html(csrf_token));
+    let mut nav =
+        String::with_capacity(WHO.len() + email.len() + LINKS.len() + csrf_token.len() + END.len());
+    for part in [WHO, &email, LINKS, &csrf_token, END] {
+        nav.push_str(part);
+    }
+    nav
 }
 
 fn non_empty(text: &Option<String>) -> Option<&str> {
@@ -107,6 +167,15 @@ fn non_empty(text: &Option<String>) -> Option<&str> {
 pub struct FlashView<'a> {
     pub kind: &'a str,
     pub message: &'a str,
+}
+
+impl<'a> FlashView<'a> {
+    pub fn of(flash: &'a FlashMessage<'_>) -> Self {
+        Self {
+            kind: flash.kind(),
+            message: flash.message(),
+        }
+    }
 }
 
 /// A page's own context plus what the base layout needs.
@@ -127,10 +196,7 @@ impl<'a, P: Serialize> WithLayout<'a, P> {
         Self {
             page,
             viewer: viewer.map(ViewerView::of),
-            flash: flash.map(|flash| FlashView {
-                kind: flash.kind(),
-                message: flash.message(),
-            }),
+            flash: flash.map(FlashView::of),
         }
     }
 }
@@ -146,5 +212,10 @@ mod tests {
         let json = serde_json::to_value(Timestamp(at)).unwrap();
         assert_eq!(json["text"], "2026-01-02 01:04:05 UTC");
         assert_eq!(json["iso"], "2026-01-02T01:04:05Z");
+        let tag = serde_json::to_value(TimeTag(at)).unwrap();
+        assert_eq!(
+            tag,
+            r#"<time datetime="2026-01-02T01:04:05Z">2026-01-02 01:04:05 UTC</time>"#
+        );
     }
 }
