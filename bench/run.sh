@@ -358,20 +358,16 @@ target_row 2 "valid logins/s vs 1-thread rate x $PERMITS ($L_VALID / $SINGLE_TIM
 log "3: login storm"
 wrk_run idle "$CONNECTIONS" "$DURATION" "$BASE/profile" cookie.lua
 raw_row idle "3. \`GET /profile\`, idle (just before the storm)" "$(proc_kb "$MAIN_PID" VmRSS)"
-CSRF_JAR=$WORK/csrf.jar
-CSRF_PAGE=$(curl -fsS -c "$CSRF_JAR" "$BASE/login")
-export BENCH_CSRF_TOKEN BENCH_CSRF_COOKIE
-BENCH_CSRF_TOKEN=$(sed -nE 's/.*name="csrf_token" value="([^"]+)".*/\1/p' <<<"$CSRF_PAGE" | head -1)
-BENCH_CSRF_COOKIE=$(awk '$6 == "latchkey_csrf" { print $6 "=" $7 }' "$CSRF_JAR")
-[ -n "$BENCH_CSRF_TOKEN" ] && [ -n "$BENCH_CSRF_COOKIE" ] || die "no CSRF token on /login"
-wrk_run storm_login "$STORM_CONNECTIONS" $((DURATION + 2)) "$BASE/login" login_form.lua &
+# API logins: each is a full argon2id verify and a new session, with no form token to
+# fetch first (form tokens are single-use, so a replayed form login would be a 403).
+wrk_run storm_login "$STORM_CONNECTIONS" $((DURATION + 2)) "$BASE/api/v1/auth_session/login" login_api.lua &
 STORM_PID=$!
 sleep 1
 wrk_run storm "$CONNECTIONS" "$DURATION" "$BASE/profile" cookie.lua
 wait "$STORM_PID" || die "the login storm failed"
 PEAK_KB=$(proc_kb "$MAIN_PID" VmHWM)
 raw_row storm "3. \`GET /profile\` during the storm" "$(proc_kb "$MAIN_PID" VmRSS)"
-raw_row storm_login "3. form logins (the storm), $STORM_CONNECTIONS connections" "$PEAK_KB"
+raw_row storm_login "3. API logins (the storm), $STORM_CONNECTIONS connections" "$PEAK_KB"
 I_RPS=$(wrk_field idle rps); I_P99=$(wrk_field idle p99)
 S_RPS=$(wrk_field storm rps); S_P99=$(wrk_field storm p99)
 R=$(ratio "$S_P99" "$I_P99")
