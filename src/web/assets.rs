@@ -24,6 +24,8 @@ use rocket::{get, routes, Build, Data, Orbit, Rocket, Route};
 use rocket_dyn_templates::Template;
 use sha2::{Digest, Sha256};
 
+use crate::web::views;
+
 /// What `build.rs` found under `templates/` and `static/`: (relative path, contents).
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded_assets.rs"));
@@ -55,20 +57,25 @@ pub fn static_routes(figment: &Figment) -> Vec<Route> {
 }
 
 /// The template engine (rocket_dyn_templates), over the built-in templates or, when
-/// `template_dir` is set, the templates there. Also stops the start with a message when
+/// `template_dir` is set, the templates there; pages render from what it loaded
+/// ([`views::Engine`], managed here). Also stops the start with a message when
 /// `template_dir` or `static_dir` is set to something that is not a directory.
 pub fn templates() -> impl Fairing {
     let unpacked = Arc::new(Mutex::new(None));
     let loaded = unpacked.clone();
-    let engine = Template::try_custom(move |_| {
+    let views = views::Engine::default();
+    let reloaded = views.clone();
+    let engine = Template::try_custom(move |engines| {
         // The engine has read every template by now: remove the unpacked copy (a few
         // small files, once, at start-up) before its debug-build watcher looks at it.
         drop(loaded.lock().take());
+        reloaded.replace(&engines.tera);
         Ok(())
     });
     BuiltInTemplates {
         unpacked,
         engine: Box::new(engine),
+        views,
     }
 }
 
@@ -82,6 +89,7 @@ pub fn templates() -> impl Fairing {
 struct BuiltInTemplates {
     unpacked: Arc<Mutex<Option<tempfile::TempDir>>>,
     engine: Box<dyn Fairing>,
+    views: views::Engine,
 }
 
 #[rocket::async_trait]
@@ -107,6 +115,7 @@ impl Fairing for BuiltInTemplates {
                 Ok(_) => {}
             }
         }
+        let rocket = rocket.manage(self.views.clone());
         if configured_dir(rocket.figment(), TEMPLATE_DIR).is_ok_and(|dir| dir.is_some()) {
             return self.engine.on_ignite(rocket).await;
         }

@@ -2,7 +2,7 @@
 //! `/api`, so handlers never pick a format by hand. Internal causes are logged with their
 //! chain and never shown.
 
-use rocket::http::{ContentType, Status};
+use rocket::http::Status;
 use rocket::request::Request;
 use rocket::response::{self, Responder};
 use rocket::serde::json::Json;
@@ -60,7 +60,7 @@ pub fn error_response(
                 "message": message,
             }),
         );
-        (ContentType::HTML, page).respond_to(request)?
+        page.respond_to(request)?
     };
     response.set_status(status);
     if status == Status::TooManyRequests {

@@ -13,3 +13,4 @@ pub mod metrics;
 pub mod readiness;
 pub mod request_log;
 pub mod routes;
+pub mod views;

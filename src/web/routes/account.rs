@@ -1,10 +1,10 @@
 //! A person's own sessions and password: list, revoke one, log out everywhere else,
 //! change the password.
 
+use crate::web::views::View;
 use rocket::http::{CookieJar, Status};
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, FromForm, Route, State};
-use rocket_dyn_templates::Template;
 use serde_json::json;
 
 use super::pages::{render, time_json, Page};
@@ -34,7 +34,7 @@ async fn sessions(
     current: CurrentUser,
     auth: &State<Auth>,
     flash: PageFlash<'_>,
-) -> Result<Template, AppError> {
+) -> Result<View, AppError> {
     let current_key = current.id.key();
     let list: Vec<_> = auth
         .sessions_of(current.user.id)
@@ -117,13 +117,13 @@ async fn revoke_others(
     Ok(Flash::success(Redirect::to("/sessions"), message))
 }
 
-fn password_page(auth: &Auth, current: &CurrentUser, error: Option<&str>) -> Template {
+fn password_page(auth: &Auth, current: &CurrentUser, error: Option<&str>) -> View {
     let context = json!({ "error": error, "password_min": auth.password_min_chars() });
     render("password", Some(current), None, context)
 }
 
 #[get("/password")]
-fn password_form(current: CurrentUser, auth: &State<Auth>) -> Template {
+fn password_form(current: CurrentUser, auth: &State<Auth>) -> View {
     password_page(auth, &current, None)
 }
 

@@ -1,18 +1,18 @@
 //! Pages that make the session visible: the inspector (`/session`) and the per-browser
 //! exchange log (`/how-it-works`).
 
+use crate::web::views::View;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use rocket::http::{Cookie, CookieJar, SameSite};
 use rocket::response::Redirect;
 use rocket::{get, routes, Route, State};
-use rocket_dyn_templates::Template;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::borrow::Cow;
 use time::Duration;
 
 use super::pages::{render, UNKNOWN_BROWSER};
-use super::view::{escaped_or, TimeTag};
+use super::view::{escaped_or, TimeTag, ViewerView};
 use crate::auth::Auth;
 use crate::config::Settings;
 use crate::sessions::cookie;
@@ -23,15 +23,27 @@ pub fn routes() -> Vec<Route> {
     routes![session, session_needs_login, how_it_works]
 }
 
-/// What `session.html.tera` shows: the cookie, what the server derives from it, and the
-/// record, borrowed and preformatted (rendered for every request, so it must be cheap).
+/// What `session.html.tera` shows, with the layout's parts: the cookie, what the server
+/// derives from it, and the record, borrowed and preformatted (rendered for every
+/// request, so it must be cheap). Every name is top-level: Tera looks a dotted name up by
+/// splitting it into new strings each time.
 #[derive(Serialize)]
 pub(super) struct InspectorView<'a> {
-    cookie: CookieFacts<'a>,
+    cookie_name: &'a str,
+    cookie_attributes: String,
+    /// The encrypted value as the browser sends it, cut short.
+    cookie_value: String,
     decrypted_id: String,
     store_key: String,
     store: &'a str,
-    record: RecordFacts,
+    created_at: TimeTag,
+    last_seen: TimeTag,
+    idle_deadline: TimeTag,
+    absolute_deadline: TimeTag,
+    /// The user agent escaped, or the "unknown" placeholder (printed with `| safe`).
+    browser: Cow<'static, str>,
+    idle_seconds_left: i64,
+    absolute_seconds_left: i64,
     idle_timeout: i64,
     touch_interval: u64,
     /// "Remember me": a cookie that outlives the browser, or a browser-session cookie.
@@ -39,26 +51,9 @@ pub(super) struct InspectorView<'a> {
     /// The tamper demo's answer, shown under the inspector when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) tamper: Option<Value>,
-}
-
-#[derive(Serialize)]
-struct CookieFacts<'a> {
-    name: &'a str,
-    attributes: String,
-    browser_value: String,
-}
-
-#[derive(Serialize)]
-struct RecordFacts {
-    created_at: TimeTag,
-    last_seen: TimeTag,
-    idle_deadline: TimeTag,
-    absolute_deadline: TimeTag,
-    /// The user agent escaped, or the "unknown" placeholder (printed with `| safe`).
-    browser: Cow<'static, str>,
-    seconds_left: i64,
-    idle_seconds_left: i64,
-    absolute_seconds_left: i64,
+    /// For the page's own forms (log out, tamper), as the layout's logout form has it.
+    csrf_token: String,
+    viewer: ViewerView<'a>,
 }
 
 #[get("/session")]
@@ -67,13 +62,8 @@ fn session(
     jar: &CookieJar<'_>,
     settings: &State<Settings>,
     auth: &State<Auth>,
-) -> Template {
-    render(
-        "session",
-        Some(&current),
-        None,
-        session_context(&current, jar, settings, auth),
-    )
+) -> View {
+    View::render("session", session_context(&current, jar, settings, auth))
 }
 
 /// What the inspector shows (also under the tamper demo's answer).
@@ -87,39 +77,37 @@ pub(super) fn session_context<'a>(
     let now = auth.now();
     // What the browser sends: the encrypted value as it travels (percent-encoded), cut
     // short as everywhere else.
-    let browser_value = jar
+    let cookie_value = jar
         .get(&settings.session_name)
         .map(|c| redact_pair(&c.encoded().stripped().to_string()))
         .unwrap_or_default();
     let attributes = cookie::build(settings, "…".into(), record).to_string();
-    let attributes = attributes
+    let cookie_attributes = attributes
         .split_once(';')
         .map(|(_, rest)| rest.trim().to_owned())
         .unwrap_or_default();
     let seconds_until = |at: time::OffsetDateTime| (at - now).whole_seconds().max(0);
+    let viewer = ViewerView::of(current);
     InspectorView {
-        cookie: CookieFacts {
-            name: &settings.session_name,
-            attributes,
-            browser_value,
-        },
+        cookie_name: &settings.session_name,
+        cookie_attributes,
+        cookie_value,
         decrypted_id: current.id.shortened(),
         store_key: current.id.key().to_hex(),
         store: auth.session_store_name(),
-        record: RecordFacts {
-            created_at: TimeTag(record.created_at),
-            last_seen: TimeTag(record.last_seen),
-            idle_deadline: TimeTag(record.idle_deadline),
-            absolute_deadline: TimeTag(record.absolute_deadline),
-            browser: escaped_or(record.user_agent.as_deref(), UNKNOWN_BROWSER),
-            seconds_left: seconds_until(record.expires_at()),
-            idle_seconds_left: seconds_until(record.idle_deadline),
-            absolute_seconds_left: seconds_until(record.absolute_deadline),
-        },
+        created_at: TimeTag(record.created_at),
+        last_seen: TimeTag(record.last_seen),
+        idle_deadline: TimeTag(record.idle_deadline),
+        absolute_deadline: TimeTag(record.absolute_deadline),
+        browser: escaped_or(record.user_agent.as_deref(), UNKNOWN_BROWSER),
+        idle_seconds_left: seconds_until(record.idle_deadline),
+        absolute_seconds_left: seconds_until(record.absolute_deadline),
         idle_timeout: settings.idle_timeout().whole_seconds(),
         touch_interval: settings.session_touch_interval,
         persistent: record.persistent,
         tamper: None,
+        csrf_token: viewer.csrf_token.clone(),
+        viewer,
     }
 }
 
@@ -135,7 +123,7 @@ fn how_it_works(
     jar: &CookieJar<'_>,
     log: &State<ExchangeLog>,
     settings: &State<Settings>,
-) -> Template {
+) -> View {
     let trace_id = jar.get_private(TRACE_COOKIE).map(|c| c.value().to_owned());
     let exchanges = match &trace_id {
         Some(id) => log.exchanges(id),

@@ -1,10 +1,10 @@
 //! The HTML pages: home, signup, login, profile, logout, health.
 
+use crate::web::views::View;
 use rocket::http::{CookieJar, Status};
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, FromForm, Responder, Route, State};
-use rocket_dyn_templates::Template;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::borrow::Cow;
@@ -44,8 +44,8 @@ const LOGGED_OUT: &str = "You have been logged out.";
 /// Every answer a page handler gives.
 #[derive(Responder)]
 pub enum Page {
-    Ok(Template),
-    WithStatus((Status, Template)),
+    Ok(View),
+    WithStatus((Status, View)),
     Redirect(Redirect),
     Flash(Flash<Redirect>),
 }
@@ -57,8 +57,8 @@ pub(crate) fn render(
     viewer: Option<&CurrentUser>,
     flash: Option<FlashMessage<'_>>,
     context: impl Serialize,
-) -> Template {
-    Template::render(name, WithLayout::new(context, viewer, flash.as_ref()))
+) -> View {
+    View::render(name, WithLayout::new(context, viewer, flash.as_ref()))
 }
 
 /// "2026-11-23 17:55:02 UTC", and the ISO form for `<time datetime>`.
@@ -69,7 +69,7 @@ pub fn time_json(at: OffsetDateTime) -> Value {
 }
 
 #[get("/")]
-fn index(viewer: MaybeUser, flash: PageFlash<'_>) -> Template {
+fn index(viewer: MaybeUser, flash: PageFlash<'_>) -> View {
     render("index", viewer.0.as_ref(), flash.into_inner(), json!({}))
 }
 
@@ -93,7 +93,7 @@ fn signup_page(
     csrf: &AnonCsrf,
     form: Option<&SignupForm>,
     error: Option<&str>,
-) -> Template {
+) -> View {
     render(
         "signup",
         None,
@@ -185,7 +185,7 @@ fn login_page(
     next: Option<&str>,
     flash: Option<FlashMessage<'_>>,
     error: Option<&str>,
-) -> Template {
+) -> View {
     render(
         "login",
         None,
@@ -297,8 +297,8 @@ pub fn profile_context<'a>(
 /// Rendered for every request: no cache of pages (real traffic is many sessions, each
 /// viewing a page now and then), a context that costs little instead.
 #[get("/profile")]
-fn profile(current: CurrentUser, flash: PageFlash<'_>) -> Template {
-    Template::render(
+fn profile(current: CurrentUser, flash: PageFlash<'_>) -> View {
+    View::render(
         "profile",
         profile_context(&current, flash.into_inner().as_ref()),
     )
@@ -311,7 +311,7 @@ fn profile_needs_login() -> Redirect {
 
 /// A GET never changes state: this only asks for confirmation.
 #[get("/logout")]
-fn logout_form(current: CurrentUser) -> Template {
+fn logout_form(current: CurrentUser) -> View {
     render("logout", Some(&current), None, json!({}))
 }
 

@@ -9,16 +9,15 @@ use std::time::Duration;
 
 use base64::Engine;
 
+use crate::web::views::View;
 use rocket::http::{Cookie, CookieJar};
 use rocket::response::Redirect;
 use rocket::tokio::io::{AsyncReadExt, AsyncWriteExt};
 use rocket::tokio::net::TcpStream;
 use rocket::{post, routes, Route, State};
-use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
 use super::inspect::session_context;
-use super::pages::render;
 use crate::auth::Auth;
 use crate::config::Settings;
 use crate::errors::AppError;
@@ -49,7 +48,7 @@ async fn tamper(
     settings: &State<Settings>,
     auth: &State<Auth>,
     config: &rocket::Config,
-) -> Result<Template, AppError> {
+) -> Result<View, AppError> {
     let original = jar
         .get(&settings.session_name)
         .map(|c| c.value().to_owned())
@@ -73,7 +72,7 @@ async fn tamper(
         "path": PROBE_PATH,
         "answer": answer,
     }));
-    Ok(render("session", Some(&current), None, view))
+    Ok(View::render("session", view))
 }
 
 #[post("/session/tamper", rank = 2)]

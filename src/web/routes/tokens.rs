@@ -2,11 +2,11 @@
 //! the cookie is opaque and ends the moment the server deletes its record; the token is
 //! readable by whoever holds it and works until it expires.
 
+use crate::web::views::View;
 use rocket::http::CookieJar;
 use rocket::response::Redirect;
 use rocket::serde::json::Json;
 use rocket::{get, post, routes, Route, State};
-use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
 use super::api::token::token_json;
@@ -28,7 +28,7 @@ fn page(
     jar: &CookieJar<'_>,
     settings: &State<Settings>,
     tokens: &State<Tokens>,
-) -> Template {
+) -> View {
     // The cookie as it travels, cut short: printing it whole into the page would hand an
     // HttpOnly secret to any script that can read the page.
     let browser_value = jar

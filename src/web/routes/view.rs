@@ -1,8 +1,7 @@
 //! Cheap page contexts: a page's context is a struct of borrowed, preformatted values
-//! that `Template::render` serializes once, instead of a `json!` tree built first and
-//! converted after (to Rocket's template value, then to Tera's context). Times are
-//! formatted by hand on the stack. Rendering itself stays with `Template`, whichever way
-//! its templates are loaded.
+//! that [`View::render`](crate::web::views::View::render) serializes once into Tera's
+//! context, instead of a `json!` tree built first and converted after. Times are
+//! formatted by hand on the stack.
 
 use rocket::request::FlashMessage;
 use serde::ser::{SerializeStruct, Serializer};
