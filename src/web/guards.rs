@@ -111,6 +111,20 @@ impl<'r> FromRequest<'r> for CurrentUser {
     }
 }
 
+/// The same, borrowed from the request's cache: for pages that only read it.
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for &'r CurrentUser {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
+        match cached(request).await {
+            Resolution::User(current) => Outcome::Success(current.as_ref()),
+            Resolution::Anonymous => Outcome::Forward(Status::Unauthorized),
+            Resolution::Failed(status) => Outcome::Error((status.to_owned(), ())),
+        }
+    }
+}
+
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for MaybeUser {
     type Error = ();

@@ -7,11 +7,12 @@
 //! about as much work as rendering the page itself. A [`View`] goes to Tera's context in
 //! one pass.
 
+use std::io::Cursor;
 use std::sync::Arc;
 
 use parking_lot::RwLock;
 use rocket::http::{ContentType, Status};
-use rocket::response::{self, Responder};
+use rocket::response::{self, Responder, Response};
 use rocket::Request;
 use rocket_dyn_templates::tera::{Context, Tera};
 use serde::Serialize;
@@ -70,6 +71,11 @@ impl<'r> Responder<'r, 'static> for View {
                 tracing::error!(template = self.name, "rendering failed: {reason}");
                 Status::InternalServerError
             })?;
-        (ContentType::HTML, html).respond_to(request)
+        // Built directly: `(ContentType, String)` would set a text/plain type first and
+        // replace it, two header-map writes (each hashing the name) instead of one.
+        Response::build()
+            .header(ContentType::HTML)
+            .sized_body(html.len(), Cursor::new(html))
+            .ok()
     }
 }

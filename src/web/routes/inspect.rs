@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use time::Duration;
 
 use super::pages::{render, UNKNOWN_BROWSER};
-use super::view::{escaped_or, TimeTag, ViewerView};
+use super::view::{escaped_or, HeaderView, TimeTag};
 use crate::auth::Auth;
 use crate::config::Settings;
 use crate::sessions::cookie;
@@ -53,17 +53,17 @@ pub(super) struct InspectorView<'a> {
     pub(super) tamper: Option<Value>,
     /// For the page's own forms (log out, tamper), as the layout's logout form has it.
     csrf_token: String,
-    viewer: ViewerView<'a>,
+    viewer: HeaderView,
 }
 
 #[get("/session")]
 fn session(
-    current: CurrentUser,
+    current: &CurrentUser,
     jar: &CookieJar<'_>,
     settings: &State<Settings>,
     auth: &State<Auth>,
 ) -> View {
-    View::render("session", session_context(&current, jar, settings, auth))
+    View::render("session", session_context(current, jar, settings, auth))
 }
 
 /// What the inspector shows (also under the tamper demo's answer).
@@ -87,7 +87,7 @@ pub(super) fn session_context<'a>(
         .map(|(_, rest)| rest.trim().to_owned())
         .unwrap_or_default();
     let seconds_until = |at: time::OffsetDateTime| (at - now).whole_seconds().max(0);
-    let viewer = ViewerView::of(current);
+    let csrf_token = current.csrf_token();
     InspectorView {
         cookie_name: &settings.session_name,
         cookie_attributes,
@@ -106,8 +106,8 @@ pub(super) fn session_context<'a>(
         touch_interval: settings.session_touch_interval,
         persistent: record.persistent,
         tamper: None,
-        csrf_token: viewer.csrf_token.clone(),
-        viewer,
+        viewer: HeaderView::of(current, &csrf_token),
+        csrf_token,
     }
 }
 

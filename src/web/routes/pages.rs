@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use time::OffsetDateTime;
 
 use super::redirect::{after_login, safe_next};
-use super::view::{escaped_or, FlashView, TimeTag, Timestamp, ViewerView, WithLayout};
+use super::view::{escaped_or, FlashView, HeaderView, TimeTag, Timestamp, WithLayout};
 use crate::auth::{AccountError, Auth, CredentialCheck, Registration, Visitor};
 use crate::config::Settings;
 use crate::errors::AppError;
@@ -264,7 +264,7 @@ pub struct ProfileView<'a> {
     absolute_deadline: TimeTag,
     expires_at: TimeTag,
     browser: Cow<'static, str>,
-    viewer: ViewerView<'a>,
+    viewer: HeaderView,
     flash: Option<FlashView<'a>>,
 }
 
@@ -289,7 +289,7 @@ pub fn profile_context<'a>(
         absolute_deadline: TimeTag(session.absolute_deadline),
         expires_at: TimeTag(session.expires_at()),
         browser: escaped_or(session.user_agent.as_deref(), UNKNOWN_BROWSER),
-        viewer: ViewerView::of(current),
+        viewer: HeaderView::of(current, &current.csrf_token()),
         flash: flash.map(FlashView::of),
     }
 }
@@ -297,10 +297,10 @@ pub fn profile_context<'a>(
 /// Rendered for every request: no cache of pages (real traffic is many sessions, each
 /// viewing a page now and then), a context that costs little instead.
 #[get("/profile")]
-fn profile(current: CurrentUser, flash: PageFlash<'_>) -> View {
+fn profile(current: &CurrentUser, flash: PageFlash<'_>) -> View {
     View::render(
         "profile",
-        profile_context(&current, flash.into_inner().as_ref()),
+        profile_context(current, flash.into_inner().as_ref()),
     )
 }
 

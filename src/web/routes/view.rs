@@ -143,6 +143,21 @@ impl<'a> ViewerView<'a> {
     }
 }
 
+/// The layout's part for a page that needs nothing else of the viewer: the signed-in
+/// header (`viewer.nav` in `base.html.tera`), one field to serialize instead of four.
+#[derive(Serialize)]
+pub struct HeaderView {
+    nav: String,
+}
+
+impl HeaderView {
+    pub fn of(current: &CurrentUser, csrf_token: &str) -> Self {
+        Self {
+            nav: signed_in_nav(&current.user.email, csrf_token),
+        }
+    }
+}
+
 /// What `base.html.tera` printed between `{% if viewer %}` and `{% else %}`, byte for byte.
 fn signed_in_nav(email: &str, csrf_token: &str) -> String {
     use rocket_dyn_templates::tera::escape_html;
