@@ -41,7 +41,9 @@ impl SessionId {
     /// Accepts only the canonical form we issue, so odd spellings of one id cannot exist.
     pub fn parse(text: &str) -> Option<Self> {
         let id = Uuid::try_parse(text).ok()?;
-        (id.get_version_num() == 4 && id.as_simple().to_string() == text).then_some(Self(id))
+        let mut canonical = [0u8; uuid::fmt::Simple::LENGTH];
+        let canonical = id.as_simple().encode_lower(&mut canonical);
+        (id.get_version_num() == 4 && canonical == text).then_some(Self(id))
     }
 
     /// What goes inside the private cookie.
@@ -63,7 +65,10 @@ impl SessionId {
             .chain_update(b"latchkey csrf v1\0")
             .chain_update(self.0.as_bytes())
             .finalize();
-        hex::encode(digest)
+        // Every page with a form asks for it: hex on the stack, one allocation.
+        let mut token = [0u8; 64];
+        hex::encode_to_slice(digest, &mut token).unwrap_or_default();
+        String::from_utf8_lossy(&token).into_owned()
     }
 
     /// The first characters only: enough to tell sessions apart on screen, useless to
