@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 use rocket::http::{ContentType, Status};
-use rocket::response::{self, Responder, Response};
+use rocket::response::{self, Body, Responder, Response};
 use rocket::Request;
 use rocket_dyn_templates::tera::{Context, Tera};
 use serde::ser::Impossible;
@@ -33,6 +33,12 @@ impl Engine {
         self.0.read().clone()
     }
 }
+
+/// Every page fits in this much when rendered (the largest, the inspector, is about 6 KB).
+const PAGE_CAPACITY: usize = 8 * 1024;
+
+/// Pages up to this size are sent in one piece.
+const MAX_PAGE_CHUNK: usize = 64 * 1024;
 
 /// A page to render: the template's name (`profile` for `templates/profile.html.tera`)
 /// and its context, rendered when the response is sent. Served as `text/html`.
@@ -60,7 +66,15 @@ impl<'r> Responder<'r, 'static> for View {
         // whole explanation (which names the template and the variable, never a value).
         let html = self
             .context
-            .and_then(|context| engine.current().render(self.name, &context))
+            .and_then(|context| {
+                // Room for a whole page from the start, instead of Tera's buffer growing
+                // (and copying what it holds) as the page is written.
+                let mut html = Vec::with_capacity(PAGE_CAPACITY);
+                engine.current().render_to(self.name, &context, &mut html)?;
+                String::from_utf8(html).map_err(|error| {
+                    TeraError::utf8_conversion_error(error, format!("rendering {}", self.name))
+                })
+            })
             .map_err(|error| {
                 let mut reason = error.to_string();
                 let mut source = std::error::Error::source(&error);
@@ -73,10 +87,14 @@ impl<'r> Responder<'r, 'static> for View {
                 Status::InternalServerError
             })?;
         // Built directly: `(ContentType, String)` would set a text/plain type first and
-        // replace it, two header-map writes (each hashing the name) instead of one.
+        // replace it, two header-map writes (each hashing the name) instead of one. A
+        // page goes out as one chunk (Rocket's default is 4 KiB chunks, each handed to
+        // the connection separately); the cap bounds the buffer for unusually large pages.
+        let chunk = html.len().clamp(Body::DEFAULT_MAX_CHUNK, MAX_PAGE_CHUNK);
         Response::build()
             .header(ContentType::HTML)
             .sized_body(html.len(), Cursor::new(html))
+            .max_chunk_size(chunk)
             .ok()
     }
 }
