@@ -20,10 +20,15 @@
 //! login's script runs wholly before or after it). Steps in other slots (locator, expiry
 //! index) are ordered so a failure between them leaves a harmless leftover, never a live
 //! session without its index entry: a locator whose record is gone reads as "no session"
-//! and expires by TTL. A lookup costs two round trips (locator, then record).
+//! and expires by TTL. A lookup costs two round trips (locator, then record) the first
+//! time an instance sees a session, one after that: which user a session key belongs to
+//! never changes, so each instance remembers it (up to [`OWNERS_REMEMBERED`] sessions;
+//! past that it starts over, which only costs the locator read again).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use parking_lot::Mutex;
 use redis::{AsyncCommands, Script};
 use rocket::async_trait;
 use time::OffsetDateTime;
@@ -33,6 +38,9 @@ use super::redis::{decode, Wire};
 use super::{SessionKey, SessionRecord, SessionStore, StoreError};
 use crate::clock::Clock;
 use crate::redis_connector::{RedisConnector, RedisTarget};
+
+/// How many session owners an instance remembers (about 64 bytes each).
+pub const OWNERS_REMEMBERED: usize = 100_000;
 
 /// Expired entries examined per sweep round.
 const SWEEP_BATCH: isize = 500;
@@ -113,6 +121,9 @@ struct Inner {
     delete: Script,
     delete_for_user: Script,
     sweep_one: Script,
+    /// Session key -> user id, as the locators say: a fact that never changes for a key,
+    /// so remembering it can never make a dead session look alive (the record decides).
+    owners: Mutex<HashMap<SessionKey, Uuid>>,
 }
 
 impl RedisClusterSessionStore {
@@ -146,6 +157,7 @@ impl RedisClusterSessionStore {
                 delete: Script::new(DELETE),
                 delete_for_user: Script::new(DELETE_FOR_USER),
                 sweep_one: Script::new(SWEEP_ONE),
+                owners: Mutex::default(),
             }),
         })
     }
@@ -175,22 +187,36 @@ impl RedisClusterSessionStore {
         (at - self.inner.clock.now()).whole_seconds().max(1)
     }
 
-    /// The user a session key belongs to, if its locator still exists.
+    /// The user a session key belongs to: remembered, or read from its locator if that
+    /// still exists.
     async fn owner(&self, key: &SessionKey) -> Result<Option<Uuid>, StoreError> {
+        if let Some(user_id) = self.inner.owners.lock().get(key) {
+            return Ok(Some(*user_id));
+        }
         let locator = self.locator_key(key);
         let owner: Option<String> = self
             .inner
             .redis
             .run(|mut c| async move { c.get(locator).await })
             .await?;
-        owner
-            .map(|text| Uuid::parse_str(&text).map_err(|e| StoreError::Other(e.into())))
-            .transpose()
+        let Some(owner) = owner else {
+            return Ok(None);
+        };
+        let user_id = Uuid::parse_str(&owner).map_err(|e| StoreError::Other(e.into()))?;
+        let mut owners = self.inner.owners.lock();
+        if owners.len() >= OWNERS_REMEMBERED {
+            owners.clear();
+        }
+        owners.insert(*key, user_id);
+        Ok(Some(user_id))
     }
 
     /// Best-effort removal of entries in other slots; what stays behind is harmless (see
     /// the module docs) and expires by itself.
     async fn forget(&self, user_id: Uuid, hex: &str) {
+        if let Some(key) = SessionKey::from_hex(hex) {
+            self.inner.owners.lock().remove(&key);
+        }
         let locator = format!("{}{{s:{hex}}}", self.inner.prefix);
         let member = format!("{user_id}:{hex}");
         let index = self.expiry_index();
