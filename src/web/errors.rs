@@ -50,7 +50,7 @@ pub fn error_response(
     } else {
         // The header shows who is logged in when the session was already looked up.
         let viewer = crate::web::guards::resolved_viewer(request);
-        let page = crate::web::routes::pages::render(
+        let page = crate::web::views::render(
             "error",
             viewer.as_ref(),
             None,

@@ -1,13 +1,12 @@
 //! A person's own sessions and password: list, revoke one, log out everywhere else,
 //! change the password.
 
-use crate::web::views::View;
 use rocket::http::{CookieJar, Status};
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, FromForm, Route, State};
 use serde_json::json;
 
-use super::pages::{render, time_json, Page};
+use super::pages::{time_json, Page};
 use crate::auth::{AccountError, Auth, Revoked, Visitor};
 use crate::config::Settings;
 use crate::errors::AppError;
@@ -16,6 +15,7 @@ use crate::throttle::Gate;
 use crate::web::csrf::{CsrfForm, TokenOnly};
 use crate::web::flash::PageFlash;
 use crate::web::guards::{CurrentUser, UserAgent};
+use crate::web::views::{render, View};
 
 pub fn routes() -> Vec<Route> {
     routes![

@@ -1,7 +1,6 @@
 //! Pages that make the session visible: the inspector (`/session`) and the per-browser
 //! exchange log (`/how-it-works`).
 
-use crate::web::views::View;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use rocket::http::{Cookie, CookieJar, SameSite};
 use rocket::response::Redirect;
@@ -11,13 +10,13 @@ use serde_json::{json, Value};
 use std::borrow::Cow;
 use time::Duration;
 
-use super::pages::{render, UNKNOWN_BROWSER};
-use super::view::{escaped_or, HeaderView, TimeTag};
+use super::pages::UNKNOWN_BROWSER;
 use crate::auth::Auth;
 use crate::config::Settings;
 use crate::sessions::cookie;
 use crate::web::exchange_log::{redact_pair, ExchangeLog, TRACE_COOKIE};
 use crate::web::guards::{CurrentUser, MaybeUser};
+use crate::web::views::{escaped_or, render, HeaderView, TimeTag, View};
 
 pub fn routes() -> Vec<Route> {
     routes![session, session_needs_login, how_it_works]

@@ -6,6 +6,5 @@ pub mod pages;
 mod redirect;
 pub mod tamper;
 pub mod tokens;
-pub mod view;
 
 pub use redirect::safe_next;

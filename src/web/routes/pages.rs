@@ -1,6 +1,5 @@
 //! The HTML pages: home, signup, login, profile, logout, health.
 
-use crate::web::views::View;
 use rocket::http::{CookieJar, Status};
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
@@ -11,7 +10,6 @@ use std::borrow::Cow;
 use time::OffsetDateTime;
 
 use super::redirect::{after_login, safe_next};
-use super::view::{escaped_or, FlashView, HeaderView, TimeTag, Timestamp, WithLayout};
 use crate::auth::{AccountError, Auth, CredentialCheck, Registration, Visitor};
 use crate::config::Settings;
 use crate::errors::AppError;
@@ -20,6 +18,7 @@ use crate::throttle::Gate;
 use crate::web::csrf::{AnonCsrf, AnonCsrfForm, CsrfForm, TokenOnly};
 use crate::web::flash::PageFlash;
 use crate::web::guards::{CurrentUser, MaybeUser, UserAgent};
+use crate::web::views::{escaped_or, render, FlashView, HeaderView, TimeTag, Timestamp, View};
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -48,17 +47,6 @@ pub enum Page {
     WithStatus((Status, View)),
     Redirect(Redirect),
     Flash(Flash<Redirect>),
-}
-
-/// Renders a page with what the base layout needs: who is logged in (with the CSRF token
-/// for the header's logout button) and the flash message, if any.
-pub(crate) fn render(
-    name: &'static str,
-    viewer: Option<&CurrentUser>,
-    flash: Option<FlashMessage<'_>>,
-    context: impl Serialize,
-) -> View {
-    View::render(name, WithLayout::new(context, viewer, flash.as_ref()))
 }
 
 /// "2026-11-23 17:55:02 UTC", and the ISO form for `<time datetime>`.

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use base64::Engine;
 
-use crate::web::views::View;
 use rocket::http::{Cookie, CookieJar};
 use rocket::response::Redirect;
 use rocket::tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -24,6 +23,7 @@ use crate::errors::AppError;
 use crate::web::csrf::{CsrfForm, TokenOnly};
 use crate::web::exchange_log::{redact_pair, redact_set_cookie};
 use crate::web::guards::CurrentUser;
+use crate::web::views::View;
 
 /// The path the copy is sent to: a page only a logged-in person sees, so the answer
 /// shows at once whether the cookie was accepted. (A page, not the API: an API refusal

@@ -2,7 +2,6 @@
 //! the cookie is opaque and ends the moment the server deletes its record; the token is
 //! readable by whoever holds it and works until it expires.
 
-use crate::web::views::View;
 use rocket::http::CookieJar;
 use rocket::response::Redirect;
 use rocket::serde::json::Json;
@@ -10,13 +9,13 @@ use rocket::{get, post, routes, Route, State};
 use serde_json::{json, Value};
 
 use super::api::token::token_json;
-use super::pages::render;
 use crate::config::Settings;
 use crate::errors::AppError;
 use crate::tokens::Tokens;
 use crate::web::csrf::{CsrfForm, TokenOnly};
 use crate::web::exchange_log::redact_pair;
 use crate::web::guards::CurrentUser;
+use crate::web::views::{render, View};
 
 pub fn routes() -> Vec<Route> {
     routes![page, page_needs_login, issue, issue_without_session]

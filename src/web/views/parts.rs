@@ -1,7 +1,7 @@
-//! Cheap page contexts: a page's context is a struct of borrowed, preformatted values
-//! that [`View::render`](crate::web::views::View::render) serializes once into Tera's
-//! context, instead of a `json!` tree built first and converted after. Times are
-//! formatted by hand on the stack.
+//! The parts of page contexts: a page's context is a struct of borrowed, preformatted
+//! values that [`View::render`](super::View::render) serializes once into Tera's context,
+//! instead of a `json!` tree built first and converted after. Times are formatted by hand
+//! on the stack.
 
 use rocket::request::FlashMessage;
 use serde::ser::{SerializeStruct, Serializer};

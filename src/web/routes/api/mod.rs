@@ -19,10 +19,10 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::view::UtcDigits;
 use crate::config::{AuthType, Settings};
 use crate::errors::AppError;
 use crate::users::User;
+use crate::web::views::UtcDigits;
 pub use caller::{is_public, parse_basic, ApiCaller};
 pub use forgery::NoMethodOverride;
 
