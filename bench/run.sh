@@ -5,8 +5,8 @@
 # bench/results/<date>.md and bench/results/latest.md.
 #
 #   bench/run.sh            full run (20 s per measurement, 10 s per round of scenario 1;
-#                           about 10 minutes)
-#   bench/run.sh --quick    quick run (4 s per measurement, 3 s per round; about 4 minutes)
+#                           about 12 minutes)
+#   bench/run.sh --quick    quick run (4 s per measurement, 3 s per round; about 8 minutes)
 #
 # Scenario 1 measures many sessions: BENCH_SESSIONS (default 2000) sessions minted by
 # real logins over BENCH_SESSION_USERS accounts (default 100) before the measurement,
