@@ -14,6 +14,31 @@ fn assert_security_headers(reply: &Reply) {
     assert_eq!(reply.header("X-Content-Type-Options"), Some("nosniff"));
     assert_eq!(reply.header("Referrer-Policy"), Some("same-origin"));
     assert_eq!(reply.header("X-Frame-Options"), Some("DENY"));
+    assert_eq!(
+        reply.header("Cross-Origin-Opener-Policy"),
+        Some("same-origin")
+    );
+    assert_eq!(
+        reply.header("Permissions-Policy"),
+        Some("interest-cohort=()")
+    );
+    // Each is set once, whichever fairings touch it: a header sent twice is ambiguous.
+    for name in [
+        "Content-Security-Policy",
+        "X-Content-Type-Options",
+        "Referrer-Policy",
+        "X-Frame-Options",
+        "Cross-Origin-Opener-Policy",
+        "Permissions-Policy",
+        "Cache-Control",
+    ] {
+        let times = reply
+            .headers
+            .iter()
+            .filter(|(header, _)| header.eq_ignore_ascii_case(name))
+            .count();
+        assert_eq!(times, 1, "{name} sent {times} times");
+    }
 }
 
 #[track_caller]
