@@ -10,7 +10,7 @@
 #   bench/run.sh --quick    quick run (4 s per measurement, 3 s per round; about 8 minutes)
 #
 # Scenario 1 measures many sessions: BENCH_SESSIONS (default 2000) sessions minted by
-# real logins over BENCH_SESSION_USERS accounts (default 100) before the measurement,
+# real logins over BENCH_SESSION_USERS accounts (default: one each) before the measurement,
 # each request carrying the next cookie (round-robin), in BENCH_ROUNDS interleaved rounds
 # (default 3) of bare Rocket, /health, /profile, /session and /api/v1/users/me, with
 # BENCH_S1_CONNECTIONS connections (default 32). Scenario 6 mints as many sessions in
@@ -44,7 +44,7 @@ CONNECTIONS=${BENCH_CONNECTIONS:-16}
 S1_CONNECTIONS=${BENCH_S1_CONNECTIONS:-32}
 ROUNDS=${BENCH_ROUNDS:-3}
 SESSIONS=${BENCH_SESSIONS:-2000}
-SESSION_USERS=${BENCH_SESSION_USERS:-100}
+SESSION_USERS=${BENCH_SESSION_USERS:-$SESSIONS}
 SESSION_EMAIL_PATTERN='bench-user-%d@example.com'
 STORM_CONNECTIONS=16
 LOGIN_CONNECTIONS=8
