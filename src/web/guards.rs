@@ -103,11 +103,9 @@ impl<'r> FromRequest<'r> for CurrentUser {
     type Error = ();
 
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
-        match cached(request).await {
-            Resolution::User(current) => Outcome::Success(current.as_ref().clone()),
-            Resolution::Anonymous => Outcome::Forward(Status::Unauthorized),
-            Resolution::Failed(status) => Outcome::Error((status.to_owned(), ())),
-        }
+        <&CurrentUser>::from_request(request)
+            .await
+            .map(Clone::clone)
     }
 }
 
