@@ -9,6 +9,8 @@ use std::{env, fs};
 
 fn main() {
     let root = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+    // sqlx::migrate! embeds the migrations at compile time; a new one must rebuild.
+    println!("cargo:rerun-if-changed=migrations");
     let mut code = String::new();
     for (constant, dir) in [("TEMPLATES", "templates"), ("STATIC_FILES", "static")] {
         println!("cargo:rerun-if-changed={dir}");

@@ -1,6 +1,7 @@
-//! A small read-through cache in front of the user repository, for the one lookup every
+//! A read-through cache in front of the user repository, for the one lookup every
 //! authenticated request makes (`by_id`, from the session guard). Without it each page
-//! view waits for a SQLite round trip, which cost /profile more than half its throughput.
+//! view waits for a database round trip, which cost `/profile` more than a third of its
+//! throughput.
 //!
 //! Correctness, not just speed:
 //! - Every write that goes through this repository (`update_names`, `set_password`,
@@ -9,13 +10,18 @@
 //!   result back afterwards: it is only cached if the generation has not moved since it
 //!   began. So in this process a password change (new auth epoch) or a deletion is seen
 //!   by the very next request, as without the cache.
-//! - Writes made elsewhere (another process sharing the database) are not seen at once:
-//!   entries live at most [`TTL`], which bounds that staleness to one second. Freshness
-//!   is judged by the app's [`Clock`], like every other time decision.
+//! - Writes made elsewhere (another instance, the admin command line) move the database's
+//!   change stamp (`UserRepo::change_stamp`, kept by triggers). At most once per
+//!   [`CHECK_INTERVAL`] one request asks for it, and when it has moved the whole cache is
+//!   emptied: a change made elsewhere is seen within about a second, as with a one-second
+//!   lifetime, but an entry that nothing changed stays good for as long as it is used.
+//!   That is what makes the cache work for real traffic, where each person comes back
+//!   every few seconds or minutes, not several times a second.
 //! - Lookups by email (logins) are never cached: they are about to pay for an argon2
 //!   hash anyway, and must see the current hash.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
@@ -26,23 +32,44 @@ use uuid::Uuid;
 use super::{NameChange, NewUser, PasswordHash, RepoError, User, UserRepo};
 use crate::clock::Clock;
 
-/// How long an entry may be served without asking the database again.
-pub const TTL: Duration = Duration::seconds(1);
-/// Entries kept at most; the cache is emptied when it fills (a burst of many distinct
-/// users only costs what no cache costs).
-const CAPACITY: usize = 10_000;
+/// How often the database is asked whether any user changed: the longest a change made
+/// by another process can go unseen here.
+pub const CHECK_INTERVAL: Duration = Duration::seconds(1);
+/// Entries kept at most (a user is a few hundred bytes); the cache is emptied when it
+/// fills, so more people active at once than this only costs what no cache costs.
+const CAPACITY: usize = 50_000;
 
 pub struct CachedUserRepo {
     inner: Arc<dyn UserRepo>,
     clock: Arc<dyn Clock>,
     cache: RwLock<Cache>,
+    /// Set while one request asks for the change stamp, so the others do not ask too.
+    checking: AtomicBool,
 }
 
 #[derive(Default)]
 struct Cache {
-    users: HashMap<Uuid, (User, OffsetDateTime)>,
-    /// Moves on every write, so a read that raced one is not cached.
+    users: HashMap<Uuid, User>,
+    /// Moves on every write and every emptying, so a read that raced one is not cached.
     generation: u64,
+    /// The database's change stamp when last asked, and when that was.
+    stamp: Option<(i64, OffsetDateTime)>,
+}
+
+impl Cache {
+    fn empty(&mut self) {
+        self.generation += 1;
+        self.users.clear();
+    }
+}
+
+/// Clears the `checking` flag however the check ends (an error or a dropped request).
+struct CheckInProgress<'a>(&'a AtomicBool);
+
+impl Drop for CheckInProgress<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
 }
 
 impl CachedUserRepo {
@@ -51,6 +78,7 @@ impl CachedUserRepo {
             inner,
             clock,
             cache: RwLock::new(Cache::default()),
+            checking: AtomicBool::new(false),
         }
     }
 
@@ -58,6 +86,43 @@ impl CachedUserRepo {
         let mut cache = self.cache.write();
         cache.generation += 1;
         cache.users.remove(&id);
+    }
+
+    /// Asks the database for its change stamp when the last answer is older than
+    /// [`CHECK_INTERVAL`], and empties the cache when it moved. One request asks; the
+    /// others meanwhile go on with what is cached. A failed check empties the cache too:
+    /// without the database nothing in it can be vouched for.
+    async fn check_for_changes(&self) -> Result<(), RepoError> {
+        let now = self.clock.now();
+        let due = match self.cache.read().stamp {
+            Some((_, checked_at)) => now - checked_at >= CHECK_INTERVAL,
+            None => true,
+        };
+        if !due
+            || self
+                .checking
+                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_err()
+        {
+            return Ok(());
+        }
+        let _in_progress = CheckInProgress(&self.checking);
+        let answer = self.inner.change_stamp().await;
+        let mut cache = self.cache.write();
+        match answer {
+            Ok(stamp) => {
+                if cache.stamp.map(|(known, _)| known) != Some(stamp) {
+                    cache.empty();
+                }
+                cache.stamp = Some((stamp, now));
+                Ok(())
+            }
+            Err(error) => {
+                cache.empty();
+                cache.stamp = None;
+                Err(error)
+            }
+        }
     }
 }
 
@@ -68,17 +133,14 @@ impl UserRepo for CachedUserRepo {
     }
 
     async fn by_id(&self, id: Uuid) -> Result<Option<User>, RepoError> {
-        let now = self.clock.now();
+        self.check_for_changes().await?;
         let generation = {
             let cache = self.cache.read();
-            if let Some((user, at)) = cache.users.get(&id) {
-                if now - *at < TTL {
-                    return Ok(Some(user.clone()));
-                }
+            if let Some(user) = cache.users.get(&id) {
+                return Ok(Some(user.clone()));
             }
             cache.generation
         };
-        let fetched_at = now;
         let user = self.inner.by_id(id).await?;
         if let Some(user) = &user {
             let mut cache = self.cache.write();
@@ -86,7 +148,7 @@ impl UserRepo for CachedUserRepo {
                 if cache.users.len() >= CAPACITY {
                     cache.users.clear();
                 }
-                cache.users.insert(id, (user.clone(), fetched_at));
+                cache.users.insert(id, user.clone());
             }
         }
         Ok(user)
@@ -142,6 +204,10 @@ impl UserRepo for CachedUserRepo {
         self.invalidate(id);
         result
     }
+
+    async fn change_stamp(&self) -> Result<i64, RepoError> {
+        self.inner.change_stamp().await
+    }
 }
 
 #[cfg(test)]
@@ -150,11 +216,43 @@ mod tests {
     use parking_lot::Mutex;
 
     /// A repository holding one user, whose reads can be held up to stage a race.
+    #[derive(Default)]
     struct OneUser {
         user: Mutex<Option<User>>,
         reads: std::sync::atomic::AtomicUsize,
         /// When set, the next `by_id` waits for it after reading.
         gate: Mutex<Option<rocket::tokio::sync::oneshot::Receiver<()>>>,
+        /// The database's change stamp; `None` answers as a database that is down.
+        stamp: Mutex<Option<i64>>,
+    }
+
+    impl OneUser {
+        fn holding(user: User) -> Arc<Self> {
+            Arc::new(Self {
+                user: Mutex::new(Some(user)),
+                stamp: Mutex::new(Some(0)),
+                ..Self::default()
+            })
+        }
+
+        /// What another process sharing the database does: change the row, which moves
+        /// the stamp, without this repository's cache knowing.
+        fn rename_elsewhere(&self, first_name: &str) {
+            if let Some(user) = self.user.lock().as_mut() {
+                user.first_name = Some(first_name.to_owned());
+            }
+            self.moved();
+        }
+
+        fn moved(&self) {
+            if let Some(stamp) = self.stamp.lock().as_mut() {
+                *stamp += 1;
+            }
+        }
+
+        fn reads(&self) -> usize {
+            self.reads.load(std::sync::atomic::Ordering::SeqCst)
+        }
     }
 
     fn user() -> User {
@@ -204,6 +302,7 @@ mod tests {
             if let (Some(user), Some(first)) = (user.as_mut(), change.first_name) {
                 user.first_name = first;
             }
+            self.moved();
             Ok(user.clone())
         }
         async fn upgrade_password_hash(
@@ -215,6 +314,7 @@ mod tests {
             unimplemented!()
         }
         async fn delete(&self, _: Uuid) -> Result<bool, RepoError> {
+            self.moved();
             Ok(self.user.lock().take().is_some())
         }
         async fn set_password(
@@ -228,7 +328,12 @@ mod tests {
                 user.password_hash = hash;
                 user.auth_epoch += 1;
             }
+            self.moved();
             Ok(user.clone())
+        }
+        async fn change_stamp(&self) -> Result<i64, RepoError> {
+            let stamp = *self.stamp.lock();
+            stamp.ok_or_else(|| RepoError::Unavailable("down".into()))
         }
     }
 
@@ -244,16 +349,11 @@ mod tests {
         block(async {
             let original = user();
             let id = original.id;
-            let inner = Arc::new(OneUser {
-                user: Mutex::new(Some(original)),
-                reads: Default::default(),
-                gate: Mutex::new(None),
-            });
+            let inner = OneUser::holding(original);
             let repo = CachedUserRepo::new(inner.clone(), Arc::new(crate::clock::SystemClock));
-            let reads = || inner.reads.load(std::sync::atomic::Ordering::SeqCst);
             assert_eq!(repo.by_id(id).await.unwrap().unwrap().auth_epoch, 0);
             assert_eq!(repo.by_id(id).await.unwrap().unwrap().auth_epoch, 0);
-            assert_eq!(reads(), 1, "the second read is served from the cache");
+            assert_eq!(inner.reads(), 1, "the second read is served from the cache");
 
             let now = OffsetDateTime::UNIX_EPOCH;
             repo.set_password(id, PasswordHash("new".into()), now)
@@ -280,11 +380,8 @@ mod tests {
             let original = user();
             let id = original.id;
             let (release, gate) = rocket::tokio::sync::oneshot::channel();
-            let inner = Arc::new(OneUser {
-                user: Mutex::new(Some(original)),
-                reads: Default::default(),
-                gate: Mutex::new(Some(gate)),
-            });
+            let inner = OneUser::holding(original);
+            *inner.gate.lock() = Some(gate);
             let repo = CachedUserRepo::new(inner.clone(), Arc::new(crate::clock::SystemClock));
             // A read fetches the user, then stalls; meanwhile a password change completes;
             // then the read finishes with what it fetched before the change.
@@ -301,6 +398,73 @@ mod tests {
                 repo.by_id(id).await.unwrap().unwrap().auth_epoch,
                 1,
                 "the stale read must not have been cached"
+            );
+        });
+    }
+
+    #[test]
+    fn an_entry_lives_as_long_as_nothing_changes() {
+        block(async {
+            let original = user();
+            let id = original.id;
+            let inner = OneUser::holding(original);
+            let clock = crate::clock::ManualClock::starting_now();
+            let repo = CachedUserRepo::new(inner.clone(), Arc::new(clock.clone()));
+            for _ in 0..120 {
+                repo.by_id(id).await.unwrap().unwrap();
+                clock.advance(Duration::seconds(30));
+            }
+            assert_eq!(inner.reads(), 1, "an hour of page views, one read");
+        });
+    }
+
+    #[test]
+    fn a_change_made_elsewhere_is_seen_once_the_stamp_is_checked() {
+        block(async {
+            let original = user();
+            let id = original.id;
+            let inner = OneUser::holding(original);
+            let clock = crate::clock::ManualClock::starting_now();
+            let repo = CachedUserRepo::new(inner.clone(), Arc::new(clock.clone()));
+            assert_eq!(repo.by_id(id).await.unwrap().unwrap().first_name, None);
+
+            inner.rename_elsewhere("Ada");
+            clock.advance(CHECK_INTERVAL - Duration::milliseconds(1));
+            let before = repo.by_id(id).await.unwrap().unwrap();
+            assert_eq!(
+                before.first_name, None,
+                "not asked again within the interval"
+            );
+
+            clock.advance(Duration::milliseconds(1));
+            let after = repo.by_id(id).await.unwrap().unwrap();
+            assert_eq!(after.first_name.as_deref(), Some("Ada"));
+            assert_eq!(inner.reads(), 2);
+        });
+    }
+
+    #[test]
+    fn without_the_database_nothing_cached_is_served() {
+        block(async {
+            let original = user();
+            let id = original.id;
+            let inner = OneUser::holding(original);
+            let clock = crate::clock::ManualClock::starting_now();
+            let repo = CachedUserRepo::new(inner.clone(), Arc::new(clock.clone()));
+            repo.by_id(id).await.unwrap().unwrap();
+
+            *inner.stamp.lock() = None;
+            clock.advance(CHECK_INTERVAL);
+            assert!(matches!(
+                repo.by_id(id).await,
+                Err(RepoError::Unavailable(_))
+            ));
+            *inner.stamp.lock() = Some(0);
+            repo.by_id(id).await.unwrap().unwrap();
+            assert_eq!(
+                inner.reads(),
+                2,
+                "the entry was dropped when the check failed"
             );
         });
     }

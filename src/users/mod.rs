@@ -13,7 +13,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-pub use cache::{CachedUserRepo, TTL as CACHE_TTL};
+pub use cache::{CachedUserRepo, CHECK_INTERVAL as CACHE_CHECK_INTERVAL};
 pub use password::{HashError, PasswordHasher};
 pub use postgres::PostgresUserRepo;
 pub use sqlite::SqliteUserRepo;
@@ -150,4 +150,8 @@ pub trait UserRepo: Send + Sync + 'static {
         hash: PasswordHash,
         now: OffsetDateTime,
     ) -> Result<Option<User>, RepoError>;
+    /// A number the database moves whenever any user is changed or deleted, by any
+    /// process sharing it (see the `user_changes` migrations). While it stands still,
+    /// no user read earlier can be stale; [`CachedUserRepo`] relies on that.
+    async fn change_stamp(&self) -> Result<i64, RepoError>;
 }

@@ -248,4 +248,11 @@ impl UserRepo for PostgresUserRepo {
         .await?;
         Ok(result.rows_affected() == 1)
     }
+
+    async fn change_stamp(&self) -> Result<i64, RepoError> {
+        bounded(
+            sqlx::query_scalar("SELECT stamp FROM user_changes WHERE id = 1").fetch_one(&self.pool),
+        )
+        .await
+    }
 }

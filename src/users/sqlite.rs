@@ -220,4 +220,11 @@ impl UserRepo for SqliteUserRepo {
             .map_err(unavailable)?;
         Ok(result.rows_affected() == 1)
     }
+
+    async fn change_stamp(&self) -> Result<i64, RepoError> {
+        sqlx::query_scalar("SELECT stamp FROM user_changes WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(unavailable)
+    }
 }

@@ -243,8 +243,8 @@ async fn postgres_going_away_is_a_prompt_503_and_coming_back_recovers() {
     assert_eq!(profile_status(&client, &cookie).await, Status::Ok);
 
     proxy.set(Mode::Refuse);
-    // Past the user cache's lifetime, so the next page view must ask the database.
-    clock.advance(latchkey::users::CACHE_TTL + time::Duration::seconds(1));
+    // Past the user cache's check interval, so the next page view must ask the database.
+    clock.advance(latchkey::users::CACHE_CHECK_INTERVAL + time::Duration::seconds(1));
     assert_unavailable(&client, &cookie).await;
     proxy.set(Mode::Hang);
     assert_unavailable(&client, &cookie).await;

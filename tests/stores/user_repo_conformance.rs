@@ -263,6 +263,48 @@ async fn upgrade_password_hash_keeps_the_epoch_and_needs_the_old_hash(repo: &dyn
         .unwrap());
 }
 
+/// The stamp the user cache trusts: every change or deletion moves it, a new user or a
+/// write that touched no row does not.
+async fn the_change_stamp_moves_on_every_change_and_deletion(repo: &dyn UserRepo) {
+    let start = repo.change_stamp().await.unwrap();
+    let user = repo
+        .insert(new_user("stamp@example.com"), a_time())
+        .await
+        .unwrap();
+    assert_eq!(repo.change_stamp().await.unwrap(), start, "a signup");
+
+    let mut last = start;
+    let mut assert_moved = |now: i64, what: &str| {
+        assert_ne!(now, last, "{what} must move the stamp");
+        last = now;
+    };
+    let rename = NameChange {
+        first_name: Some(Some("Grace".into())),
+        last_name: None,
+    };
+    repo.update_names(user.id, rename, a_time()).await.unwrap();
+    assert_moved(repo.change_stamp().await.unwrap(), "a rename");
+    let hash = PasswordHash("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$bmV3".into());
+    repo.set_password(user.id, hash.clone(), a_time())
+        .await
+        .unwrap();
+    assert_moved(repo.change_stamp().await.unwrap(), "a password change");
+    let stronger = PasswordHash("$argon2id$v=19$m=47104,t=1,p=1$c2FsdA$bmV3".into());
+    repo.upgrade_password_hash(user.id, &hash, stronger)
+        .await
+        .unwrap();
+    assert_moved(repo.change_stamp().await.unwrap(), "a hash upgrade");
+    repo.delete(user.id).await.unwrap();
+    assert_moved(repo.change_stamp().await.unwrap(), "a deletion");
+
+    assert!(!repo.delete(user.id).await.unwrap());
+    assert_eq!(
+        repo.change_stamp().await.unwrap(),
+        last,
+        "deleting nobody changes nothing"
+    );
+}
+
 macro_rules! conformance {
     ($backend:ident: $($check:ident),* $(,)?) => {
         mod $backend {
@@ -291,6 +333,7 @@ macro_rules! all_checks {
             delete_removes_the_user,
             set_password_replaces_the_hash_and_bumps_the_epoch,
             upgrade_password_hash_keeps_the_epoch_and_needs_the_old_hash,
+            the_change_stamp_moves_on_every_change_and_deletion,
         );
     };
 }
