@@ -2,10 +2,10 @@
 //! `/api`, so handlers never pick a format by hand. Internal causes are logged with their
 //! chain and never shown.
 
+use crate::web::json::Json;
 use rocket::http::Status;
 use rocket::request::Request;
 use rocket::response::{self, Responder};
-use rocket::serde::json::Json;
 
 use crate::errors::{error_chain, AppError};
 

@@ -9,6 +9,7 @@ pub mod exchange_log;
 pub mod flash;
 pub mod guards;
 pub(crate) mod headers;
+pub mod json;
 pub mod metrics;
 pub mod readiness;
 pub mod request_log;

@@ -2,9 +2,9 @@
 //! the cookie is opaque and ends the moment the server deletes its record; the token is
 //! readable by whoever holds it and works until it expires.
 
+use crate::web::json::Json;
 use rocket::http::CookieJar;
 use rocket::response::Redirect;
-use rocket::serde::json::Json;
 use rocket::{get, post, routes, Route, State};
 use serde_json::{json, Value};
 

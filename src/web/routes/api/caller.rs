@@ -32,16 +32,17 @@ pub fn is_public(path: &str) -> bool {
 }
 
 /// The authenticated user, or `None` on public paths and when `AUTH_TYPE` is unset.
-pub struct ApiCaller(pub Option<User>);
+/// Borrowed from the request, where it was decided once.
+pub struct ApiCaller<'r>(pub Option<&'r User>);
 
 #[rocket::async_trait]
-impl<'r> FromRequest<'r> for ApiCaller {
+impl<'r> FromRequest<'r> for ApiCaller<'r> {
     type Error = ();
 
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
         let decided = request.local_cache_async(decide(request)).await;
         match decided {
-            Ok(user) => Outcome::Success(ApiCaller(user.clone())),
+            Ok(user) => Outcome::Success(ApiCaller(user.as_ref())),
             Err(status) => Outcome::Error((*status, ())),
         }
     }

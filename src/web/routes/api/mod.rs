@@ -9,10 +9,10 @@ pub(crate) mod session;
 pub mod token;
 mod users;
 
+use crate::web::json::Json;
 use rocket::fairing::{AdHoc, Fairing, Info, Kind};
 use rocket::http::uri::Origin;
 use rocket::http::Status;
-use rocket::serde::json::Json;
 use rocket::{get, routes, Data, Request, Route};
 use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
@@ -136,13 +136,13 @@ pub fn user_json(user: &User) -> Value {
 }
 
 #[get("/status")]
-fn status(_caller: ApiCaller) -> Json<Value> {
+fn status(_caller: ApiCaller<'_>) -> Json<Value> {
     Json(json!({ "status": "OK" }))
 }
 
 #[get("/stats")]
 async fn stats(
-    _caller: ApiCaller,
+    _caller: ApiCaller<'_>,
     auth: &rocket::State<crate::auth::Auth>,
 ) -> Result<Json<Value>, AppError> {
     let users = auth.count_users().await?;
@@ -150,11 +150,11 @@ async fn stats(
 }
 
 #[get("/unauthorized")]
-fn unauthorized(_caller: ApiCaller) -> AppError {
+fn unauthorized(_caller: ApiCaller<'_>) -> AppError {
     AppError::refused(Status::Unauthorized, "Unauthorized")
 }
 
 #[get("/forbidden")]
-fn forbidden(_caller: ApiCaller) -> AppError {
+fn forbidden(_caller: ApiCaller<'_>) -> AppError {
     AppError::refused(Status::Forbidden, "Forbidden")
 }

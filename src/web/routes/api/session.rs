@@ -1,9 +1,9 @@
 //! `/api/v1/auth_session/login` and `/logout`: the course's session views, on the same
 //! sessions and cookie as the HTML pages.
 
+use crate::web::json::Json;
 use rocket::form::Form;
 use rocket::http::{CookieJar, Status};
-use rocket::serde::json::Json;
 use rocket::{delete, post, FromForm, State};
 use serde_json::{json, Value};
 
@@ -35,7 +35,7 @@ fn sessions_disabled(settings: &Settings) -> Result<(), AppError> {
 
 #[post("/auth_session/login", data = "<form>")]
 pub async fn login(
-    _caller: ApiCaller,
+    _caller: ApiCaller<'_>,
     form: Form<LoginFields>,
     auth: &State<Auth>,
     settings: &State<Settings>,
@@ -94,7 +94,7 @@ pub(super) fn login_refused(failure: &CredentialCheck, settings: &Settings) -> A
 
 /// A login whose body is not a form (JSON, text, none): its fields are missing.
 #[post("/auth_session/login", rank = 2)]
-pub fn login_without_form(_caller: ApiCaller, settings: &State<Settings>) -> AppError {
+pub fn login_without_form(_caller: ApiCaller<'_>, settings: &State<Settings>) -> AppError {
     match sessions_disabled(settings) {
         Err(error) => error,
         Ok(()) => AppError::bad_request("email missing"),
@@ -105,7 +105,7 @@ pub fn login_without_form(_caller: ApiCaller, settings: &State<Settings>) -> App
 /// has already refused missing (401) and dead (403) sessions.
 #[delete("/auth_session/logout")]
 pub async fn logout(
-    _caller: ApiCaller,
+    _caller: ApiCaller<'_>,
     auth: &State<Auth>,
     settings: &State<Settings>,
     jar: &CookieJar<'_>,

@@ -1,8 +1,8 @@
 //! `/api/v1/auth_token/login`: the same credentials as the session login, answered with a
 //! signed bearer token instead of a cookie (see `tokens` for what that trade means).
 
+use crate::web::json::Json;
 use rocket::form::Form;
-use rocket::serde::json::Json;
 use rocket::{post, State};
 use serde_json::{json, Value};
 
@@ -27,7 +27,7 @@ fn tokens_disabled(settings: &Settings) -> Result<(), AppError> {
 
 #[post("/auth_token/login", data = "<form>")]
 pub async fn login(
-    _caller: ApiCaller,
+    _caller: ApiCaller<'_>,
     form: Form<LoginFields>,
     auth: &State<Auth>,
     settings: &State<Settings>,
@@ -60,7 +60,7 @@ pub fn token_json(tokens: &Tokens, user: &crate::users::User) -> Result<Value, A
 
 /// A login whose body is not a form: its fields are missing, as for the session login.
 #[post("/auth_token/login", rank = 2)]
-pub fn login_without_form(_caller: ApiCaller, settings: &State<Settings>) -> AppError {
+pub fn login_without_form(_caller: ApiCaller<'_>, settings: &State<Settings>) -> AppError {
     match tokens_disabled(settings) {
         Err(error) => error,
         Ok(()) => AppError::bad_request("email missing"),

@@ -6,10 +6,12 @@
 //! (any logged-in caller may list, change and delete every user) would let anyone who
 //! signs up take over every account. `course_mode` brings the course's rule back.
 
+use std::borrow::Cow;
+
+use crate::web::json::Json;
 use rocket::data::Limits;
 use rocket::data::ToByteUnit;
 use rocket::http::{ContentType, Status};
-use rocket::serde::json::Json;
 use rocket::{delete, get, post, put, Data, State};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
@@ -49,18 +51,19 @@ enum Access {
 
 /// The account `id` names, if the caller may touch it (see the module documentation).
 /// `me` is the caller, or 404 when there is none (the open API, or a public path).
-async fn account(
-    caller: ApiCaller,
+/// Borrowed when it is the caller (the common case: no copy), owned when looked up.
+async fn account<'r>(
+    caller: ApiCaller<'r>,
     id: &str,
     access: Access,
     auth: &Auth,
     settings: &Settings,
-) -> Result<User, AppError> {
+) -> Result<Cow<'r, User>, AppError> {
     if settings.course_mode {
         return match (id, caller.0) {
-            ("me", Some(user)) if access == Access::Read => Ok(user),
+            ("me", Some(user)) if access == Access::Read => Ok(Cow::Borrowed(user)),
             ("me", None) if access == Access::Read => Err(not_found()),
-            _ => find(auth, id).await,
+            _ => find(auth, id).await.map(Cow::Owned),
         };
     }
     let Some(user) = caller.0 else {
@@ -68,7 +71,7 @@ async fn account(
     };
     let own = id == "me" || Uuid::try_parse(id).is_ok_and(|id| id == user.id);
     if own {
-        Ok(user)
+        Ok(Cow::Borrowed(user))
     } else {
         Err(forbidden())
     }
@@ -120,7 +123,7 @@ fn name_change(body: &Map<String, Value>, key: &str) -> Result<Option<Option<Str
 /// already answers for the caller.
 #[get("/users")]
 pub async fn list(
-    _caller: ApiCaller,
+    _caller: ApiCaller<'_>,
     auth: &State<Auth>,
     settings: &State<Settings>,
 ) -> Result<Json<Value>, AppError> {
@@ -132,20 +135,20 @@ pub async fn list(
 }
 
 #[get("/users/<id>")]
-pub async fn get(
-    caller: ApiCaller,
+pub async fn get<'r>(
+    caller: ApiCaller<'r>,
     id: &str,
     auth: &State<Auth>,
     settings: &State<Settings>,
-) -> Result<Json<OneUser>, AppError> {
+) -> Result<Json<OneUser<'r>>, AppError> {
     let user = account(caller, id, Access::Read, auth, settings).await?;
     Ok(Json(OneUser(user)))
 }
 
 /// One user as the answer body, serialized without an intermediate JSON tree.
-pub struct OneUser(User);
+pub struct OneUser<'r>(Cow<'r, User>);
 
-impl serde::Serialize for OneUser {
+impl serde::Serialize for OneUser<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         UserJson(&self.0).serialize(serializer)
     }
@@ -153,7 +156,7 @@ impl serde::Serialize for OneUser {
 
 #[post("/users", data = "<data>")]
 pub async fn create(
-    _caller: ApiCaller,
+    _caller: ApiCaller<'_>,
     content_type: Option<&ContentType>,
     limits: &Limits,
     data: Data<'_>,
@@ -185,7 +188,7 @@ pub async fn create(
 
 #[put("/users/<id>", data = "<data>")]
 pub async fn update(
-    caller: ApiCaller,
+    caller: ApiCaller<'_>,
     id: &str,
     content_type: Option<&ContentType>,
     limits: &Limits,
@@ -209,12 +212,12 @@ pub async fn update(
 /// Deleting a user also ends all of their sessions (first, as everywhere).
 #[delete("/users/<id>")]
 pub async fn delete(
-    caller: ApiCaller,
+    caller: ApiCaller<'_>,
     id: &str,
     auth: &State<Auth>,
     settings: &State<Settings>,
 ) -> Result<Json<Value>, AppError> {
-    let caller_id = caller.0.as_ref().map(|me| me.id);
+    let caller_id = caller.0.map(|me| me.id);
     let user = account(caller, id, Access::Change, auth, settings).await?;
     let by = if caller_id == Some(user.id) {
         Actor::User
