@@ -17,6 +17,10 @@ use std::time::Duration;
 use latchkey::clock::SystemClock;
 use latchkey::sessions::{MemoryStore, SessionStore};
 
+/// The allocator `latchkey` itself runs with, so its memory figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn fill(store: &MemoryStore, count: usize) {
     let mut left = count;
     while left > 0 {

@@ -12,6 +12,10 @@ use std::time::Instant;
 
 use latchkey::sessions::{MemoryStore, SessionStore};
 
+/// The allocator `latchkey` itself runs with, so its memory figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let count: usize = std::env::args()
         .nth(1)
