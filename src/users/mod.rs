@@ -8,6 +8,8 @@ mod postgres;
 mod sqlite;
 pub mod validate;
 
+use std::sync::Arc;
+
 use rocket::async_trait;
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -110,6 +112,14 @@ impl From<RepoError> for AppError {
     }
 }
 
+/// The users schema's migrations, as every backend applies them. Each migration only adds
+/// (tables, triggers), so an instance one release behind still starts against a database
+/// a newer one has already migrated: a rolling upgrade, or a rollback, does not stop it.
+fn migrator(mut migrator: sqlx::migrate::Migrator) -> sqlx::migrate::Migrator {
+    migrator.set_ignore_missing(true);
+    migrator
+}
+
 /// Where users live. Small on purpose: each backend (SQLite, PostgreSQL)
 /// implements just this.
 #[async_trait]
@@ -118,6 +128,11 @@ pub trait UserRepo: Send + Sync + 'static {
     /// [`RepoError::EmailTaken`] when the (normalised) email exists already.
     async fn insert(&self, user: NewUser, now: OffsetDateTime) -> Result<User, RepoError>;
     async fn by_id(&self, id: Uuid) -> Result<Option<User>, RepoError>;
+    /// [`by_id`](Self::by_id) for callers that only read the user (the session guard, on
+    /// every request): a cache hands out the copy it holds instead of a new one.
+    async fn by_id_shared(&self, id: Uuid) -> Result<Option<Arc<User>>, RepoError> {
+        Ok(self.by_id(id).await?.map(Arc::new))
+    }
     /// `email` must already be normalised.
     async fn by_email(&self, email: &str) -> Result<Option<User>, RepoError>;
     async fn list(&self) -> Result<Vec<User>, RepoError>;

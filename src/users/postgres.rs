@@ -49,7 +49,7 @@ impl PostgresUserRepo {
                 .connect_with(options)
                 .await
                 .map_err(classify)?;
-            sqlx::migrate!("migrations/postgres")
+            super::migrator(sqlx::migrate!("migrations/postgres"))
                 .run(&pool)
                 .await
                 .map_err(|e| match e {

@@ -30,7 +30,7 @@ impl SqliteUserRepo {
         let pool = crate::sqlite::open_pool(options, SqliteSynchronous::Full, 8)
             .await
             .map_err(unavailable)?;
-        sqlx::migrate!("migrations/sqlite")
+        super::migrator(sqlx::migrate!("migrations/sqlite"))
             .run(&pool)
             .await
             .map_err(|e| RepoError::Other(e.into()))?;

@@ -340,3 +340,22 @@ macro_rules! all_checks {
 
 all_checks!(sqlite);
 all_checks!(postgres);
+
+/// A database that a newer release has migrated further still opens: the migrations only
+/// add, so an older instance keeps working during a rolling upgrade or after a rollback.
+#[rocket::async_test]
+async fn a_database_migrated_by_a_newer_release_still_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("users.db").display());
+    let repo = SqliteUserRepo::connect(&url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (99999, 'from a newer release', TRUE, X'00', 0)",
+    )
+    .execute(repo.pool())
+    .await
+    .unwrap();
+    drop(repo);
+    let reopened = SqliteUserRepo::connect(&url).await;
+    assert!(reopened.is_ok(), "{:?}", reopened.err());
+}
