@@ -128,7 +128,7 @@ fn hot_path(c: &mut Criterion) {
     });
     group.bench_function("user_by_id_cached", |b| {
         b.iter(|| {
-            rt.block_on(f.cached.by_id(black_box(f.user.id)))
+            rt.block_on(f.cached.by_id_shared(black_box(f.user.id)))
                 .expect("cache")
         })
     });
@@ -139,7 +139,7 @@ fn hot_path(c: &mut Criterion) {
         .expect("store")
         .expect("live session");
     let current = CurrentUser {
-        user: f.user.clone(),
+        user: std::sync::Arc::new(f.user.clone()),
         session,
         id: f.id,
     };
@@ -160,7 +160,7 @@ fn hot_path(c: &mut Criterion) {
             rt.block_on(async {
                 let id = decrypt(&f.key, black_box(&f.sealed)).expect("valid cookie");
                 let record = f.sessions.resolve(&id).await.expect("store").expect("live");
-                let user = f.cached.by_id(record.user_id).await.expect("cache");
+                let user = f.cached.by_id_shared(record.user_id).await.expect("cache");
                 assert!(user.is_some_and(|u| u.auth_epoch == record.auth_epoch));
             })
         })

@@ -399,11 +399,14 @@ impl Auth {
     ///
     /// # Errors
     /// When the session store or the user database fails.
-    pub async fn resolve(&self, id: &SessionId) -> Result<Option<(User, SessionRecord)>, AppError> {
+    pub async fn resolve(
+        &self,
+        id: &SessionId,
+    ) -> Result<Option<(Arc<User>, SessionRecord)>, AppError> {
         let Some(session) = self.sessions.resolve(id).await? else {
             return Ok(None);
         };
-        match self.users.by_id(session.user_id).await? {
+        match self.users.by_id_shared(session.user_id).await? {
             Some(user) if user.auth_epoch == session.auth_epoch => Ok(Some((user, session))),
             _ => {
                 self.sessions.end(id).await?;

@@ -49,7 +49,7 @@ pub struct CachedUserRepo {
 
 #[derive(Default)]
 struct Cache {
-    users: HashMap<Uuid, User>,
+    users: HashMap<Uuid, Arc<User>>,
     /// Moves on every write and every emptying, so a read that raced one is not cached.
     generation: u64,
     /// The database's change stamp when last asked, and when that was.
@@ -133,25 +133,30 @@ impl UserRepo for CachedUserRepo {
     }
 
     async fn by_id(&self, id: Uuid) -> Result<Option<User>, RepoError> {
+        let shared = self.by_id_shared(id).await?;
+        Ok(shared.map(Arc::unwrap_or_clone))
+    }
+
+    async fn by_id_shared(&self, id: Uuid) -> Result<Option<Arc<User>>, RepoError> {
         self.check_for_changes().await?;
         let generation = {
             let cache = self.cache.read();
             if let Some(user) = cache.users.get(&id) {
-                return Ok(Some(user.clone()));
+                return Ok(Some(Arc::clone(user)));
             }
             cache.generation
         };
-        let user = self.inner.by_id(id).await?;
-        if let Some(user) = &user {
-            let mut cache = self.cache.write();
-            if cache.generation == generation {
-                if cache.users.len() >= CAPACITY {
-                    cache.users.clear();
-                }
-                cache.users.insert(id, user.clone());
+        let Some(user) = self.inner.by_id(id).await?.map(Arc::new) else {
+            return Ok(None);
+        };
+        let mut cache = self.cache.write();
+        if cache.generation == generation {
+            if cache.users.len() >= CAPACITY {
+                cache.users.clear();
             }
+            cache.users.insert(id, Arc::clone(&user));
         }
-        Ok(user)
+        Ok(Some(user))
     }
 
     async fn by_email(&self, email: &str) -> Result<Option<User>, RepoError> {

@@ -1,6 +1,8 @@
 //! Request guards: who is asking. The session and its user are resolved once per request
 //! (request-local cache) whichever guards ask.
 
+use std::sync::Arc;
+
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::State;
@@ -15,7 +17,8 @@ use crate::users::User;
 /// `rank = 2` fallback can send them to the login page.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
-    pub user: User,
+    /// Shared with the user cache: read on every request, copied by none.
+    pub user: Arc<User>,
     pub session: SessionRecord,
     pub id: SessionId,
 }

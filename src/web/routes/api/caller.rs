@@ -42,13 +42,29 @@ impl<'r> FromRequest<'r> for ApiCaller<'r> {
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
         let decided = request.local_cache_async(decide(request)).await;
         match decided {
-            Ok(user) => Outcome::Success(ApiCaller(user.as_ref())),
+            Ok(Caller::Nobody) => Outcome::Success(ApiCaller(None)),
+            Ok(Caller::Credentials(user)) => Outcome::Success(ApiCaller(Some(user))),
+            Ok(Caller::Session) => match current_session(request).await {
+                Ok(Some(current)) => Outcome::Success(ApiCaller(Some(&current.user))),
+                Ok(None) => Outcome::Error((Status::Forbidden, ())),
+                Err(status) => Outcome::Error((status, ())),
+            },
             Err(status) => Outcome::Error((*status, ())),
         }
     }
 }
 
-async fn decide(request: &Request<'_>) -> Result<Option<User>, Status> {
+/// Who the request runs as, decided once per request.
+enum Caller {
+    /// A public path, or no authentication at all (`AUTH_TYPE` unset).
+    Nobody,
+    /// Basic auth or a bearer token named this user.
+    Credentials(User),
+    /// The session cookie's user, already in the request's session cache (not copied).
+    Session,
+}
+
+async fn decide(request: &Request<'_>) -> Result<Caller, Status> {
     let rocket = request.rocket();
     let (Some(settings), Some(auth)) = (rocket.state::<Settings>(), rocket.state::<Auth>()) else {
         return Err(Status::InternalServerError);
@@ -64,12 +80,12 @@ async fn decide(request: &Request<'_>) -> Result<Option<User>, Status> {
         return Err(Status::Forbidden);
     }
     if is_public(request.uri().path().as_str()) {
-        return Ok(None);
+        return Ok(Caller::Nobody);
     }
     let authorization = request.headers().get_one("Authorization");
     let has_cookie = request.cookies().get(&settings.session_name).is_some();
     match settings.auth_type {
-        AuthType::None => Ok(None),
+        AuthType::None => Ok(Caller::Nobody),
         _ if authorization.is_none() && !has_cookie => Err(Status::Unauthorized),
         AuthType::BasicAuth => {
             let (email, password) = authorization
@@ -86,7 +102,7 @@ async fn decide(request: &Request<'_>) -> Result<Option<User>, Status> {
                 .authenticate(&gate, &email, &password, Via::BasicAuth)
                 .await
             {
-                Ok(CredentialCheck::Valid(user)) => Ok(Some(user)),
+                Ok(CredentialCheck::Valid(user)) => Ok(Caller::Credentials(user)),
                 Ok(_) => Err(Status::Forbidden),
                 Err(AppError::Throttled { retry_after }) => {
                     // The 429 catcher answers; this gives it the `Retry-After` value.
@@ -102,11 +118,11 @@ async fn decide(request: &Request<'_>) -> Result<Option<User>, Status> {
             // bad token alone gets the same 403 as a dead session.
             if let Some(token) = authorization.and_then(tokens::bearer) {
                 if let Some(user) = token_user(request, auth, token).await? {
-                    return Ok(Some(user));
+                    return Ok(Caller::Credentials(user));
                 }
             }
             match current_session(request).await? {
-                Some(current) => Ok(Some(current.user.clone())),
+                Some(_) => Ok(Caller::Session),
                 None => Err(Status::Forbidden),
             }
         }
