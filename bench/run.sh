@@ -6,7 +6,7 @@
 # bench/results/<date>-quick.md only).
 #
 #   bench/run.sh            full run (20 s per measurement, 10 s per round of scenario 1;
-#                           about 12 minutes)
+#                           about 15 minutes)
 #   bench/run.sh --quick    quick run (4 s per measurement, 3 s per round; about 8 minutes)
 #
 # Scenario 1 measures many sessions: BENCH_SESSIONS (default 2000) sessions minted by
