@@ -407,14 +407,25 @@ mod tests {
         });
     }
 
+    /// A cache over one user, on a clock the test moves.
+    fn on_a_manual_clock() -> (
+        CachedUserRepo,
+        Arc<OneUser>,
+        crate::clock::ManualClock,
+        Uuid,
+    ) {
+        let original = user();
+        let id = original.id;
+        let inner = OneUser::holding(original);
+        let clock = crate::clock::ManualClock::starting_now();
+        let repo = CachedUserRepo::new(inner.clone(), Arc::new(clock.clone()));
+        (repo, inner, clock, id)
+    }
+
     #[test]
     fn an_entry_lives_as_long_as_nothing_changes() {
         block(async {
-            let original = user();
-            let id = original.id;
-            let inner = OneUser::holding(original);
-            let clock = crate::clock::ManualClock::starting_now();
-            let repo = CachedUserRepo::new(inner.clone(), Arc::new(clock.clone()));
+            let (repo, inner, clock, id) = on_a_manual_clock();
             for _ in 0..120 {
                 repo.by_id(id).await.unwrap().unwrap();
                 clock.advance(Duration::seconds(30));
@@ -426,11 +437,7 @@ mod tests {
     #[test]
     fn a_change_made_elsewhere_is_seen_once_the_stamp_is_checked() {
         block(async {
-            let original = user();
-            let id = original.id;
-            let inner = OneUser::holding(original);
-            let clock = crate::clock::ManualClock::starting_now();
-            let repo = CachedUserRepo::new(inner.clone(), Arc::new(clock.clone()));
+            let (repo, inner, clock, id) = on_a_manual_clock();
             assert_eq!(repo.by_id(id).await.unwrap().unwrap().first_name, None);
 
             inner.rename_elsewhere("Ada");
@@ -451,11 +458,7 @@ mod tests {
     #[test]
     fn without_the_database_nothing_cached_is_served() {
         block(async {
-            let original = user();
-            let id = original.id;
-            let inner = OneUser::holding(original);
-            let clock = crate::clock::ManualClock::starting_now();
-            let repo = CachedUserRepo::new(inner.clone(), Arc::new(clock.clone()));
+            let (repo, inner, clock, id) = on_a_manual_clock();
             repo.by_id(id).await.unwrap().unwrap();
 
             *inner.stamp.lock() = None;
