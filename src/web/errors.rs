@@ -2,12 +2,12 @@
 //! `/api`, so handlers never pick a format by hand. Internal causes are logged with their
 //! chain and never shown.
 
-use crate::web::json::Json;
 use rocket::http::Status;
 use rocket::request::Request;
 use rocket::response::{self, Responder};
 
 use crate::errors::{error_chain, AppError};
+use crate::web::json::Json;
 
 /// Internal causes are logged with their chain and never shown.
 fn log(error: &AppError) {

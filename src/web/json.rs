@@ -2,7 +2,7 @@
 //! way out. Rocket's formats its `Content-Type` anew from a parsed media type on every
 //! answer and grows its body from an empty buffer; this one writes a fixed header and
 //! serializes into a buffer already the size of a typical answer (a user is ~200 bytes).
-//! Measured on `GET /api/v1/users/me`: ~6k fewer instructions per request.
+//! Measured on `GET /api/v1/users/me` (callgrind): ~3k fewer instructions per request.
 
 use std::io::Cursor;
 

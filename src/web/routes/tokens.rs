@@ -2,7 +2,6 @@
 //! the cookie is opaque and ends the moment the server deletes its record; the token is
 //! readable by whoever holds it and works until it expires.
 
-use crate::web::json::Json;
 use rocket::http::CookieJar;
 use rocket::response::Redirect;
 use rocket::{get, post, routes, Route, State};
@@ -15,6 +14,7 @@ use crate::tokens::Tokens;
 use crate::web::csrf::{CsrfForm, TokenOnly};
 use crate::web::exchange_log::redact_pair;
 use crate::web::guards::CurrentUser;
+use crate::web::json::Json;
 use crate::web::views::{render, View};
 
 pub fn routes() -> Vec<Route> {

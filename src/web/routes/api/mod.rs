@@ -9,7 +9,6 @@ pub(crate) mod session;
 pub mod token;
 mod users;
 
-use crate::web::json::Json;
 use rocket::fairing::{AdHoc, Fairing, Info, Kind};
 use rocket::http::uri::Origin;
 use rocket::http::Status;
@@ -22,6 +21,7 @@ use uuid::Uuid;
 use crate::config::{AuthType, Settings};
 use crate::errors::AppError;
 use crate::users::User;
+use crate::web::json::Json;
 use crate::web::views::UtcDigits;
 pub use caller::{is_public, parse_basic, ApiCaller};
 pub use forgery::NoMethodOverride;

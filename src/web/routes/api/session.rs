@@ -1,7 +1,6 @@
 //! `/api/v1/auth_session/login` and `/logout`: the course's session views, on the same
 //! sessions and cookie as the HTML pages.
 
-use crate::web::json::Json;
 use rocket::form::Form;
 use rocket::http::{CookieJar, Status};
 use rocket::{delete, post, FromForm, State};
@@ -15,6 +14,7 @@ use crate::sessions::cookie;
 use crate::telemetry::Via;
 use crate::throttle::Gate;
 use crate::web::guards::UserAgent;
+use crate::web::json::Json;
 
 /// Only form fields count (urlencoded or multipart); a JSON body or the query string
 /// leaves them missing, as in the course.

@@ -1,7 +1,6 @@
 //! `/api/v1/auth_token/login`: the same credentials as the session login, answered with a
 //! signed bearer token instead of a cookie (see `tokens` for what that trade means).
 
-use crate::web::json::Json;
 use rocket::form::Form;
 use rocket::{post, State};
 use serde_json::{json, Value};
@@ -14,6 +13,7 @@ use crate::errors::AppError;
 use crate::telemetry::Via;
 use crate::throttle::Gate;
 use crate::tokens::Tokens;
+use crate::web::json::Json;
 
 /// Tokens stand in for the session cookie, so they exist only where the API takes one.
 fn tokens_disabled(settings: &Settings) -> Result<(), AppError> {

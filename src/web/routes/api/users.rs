@@ -8,7 +8,6 @@
 
 use std::borrow::Cow;
 
-use crate::web::json::Json;
 use rocket::data::Limits;
 use rocket::data::ToByteUnit;
 use rocket::http::{ContentType, Status};
@@ -24,6 +23,7 @@ use crate::telemetry::{Actor, Via};
 use crate::throttle::Gate;
 use crate::users::validate::optional_name;
 use crate::users::{NameChange, User};
+use crate::web::json::Json;
 
 const WRONG_FORMAT: &str = "Wrong format";
 
