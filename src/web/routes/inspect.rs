@@ -40,7 +40,7 @@ pub(super) struct InspectorView<'a> {
     idle_deadline: TimeTag,
     absolute_deadline: TimeTag,
     /// The user agent escaped, or the "unknown" placeholder (printed with `| safe`).
-    browser: Cow<'static, str>,
+    browser: Cow<'a, str>,
     idle_seconds_left: i64,
     absolute_seconds_left: i64,
     idle_timeout: i64,

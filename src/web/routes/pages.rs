@@ -243,15 +243,15 @@ async fn login(
 #[derive(Serialize)]
 pub struct ProfileView<'a> {
     email: &'a str,
-    first_name: Cow<'static, str>,
-    last_name: Cow<'static, str>,
+    first_name: Cow<'a, str>,
+    last_name: Cow<'a, str>,
     created_at: TimeTag,
     started: TimeTag,
     last_seen: TimeTag,
     idle_deadline: TimeTag,
     absolute_deadline: TimeTag,
     expires_at: TimeTag,
-    browser: Cow<'static, str>,
+    browser: Cow<'a, str>,
     viewer: HeaderView,
     flash: Option<FlashView<'a>>,
 }
