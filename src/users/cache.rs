@@ -20,10 +20,10 @@
 //! - Lookups by email (logins) are never cached: they are about to pay for an argon2
 //!   hash anyway, and must see the current hash.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 
+use hashbrown::HashMap;
 use parking_lot::RwLock;
 use rocket::async_trait;
 use time::{Duration, OffsetDateTime};
@@ -45,15 +45,27 @@ pub struct CachedUserRepo {
     cache: RwLock<Cache>,
     /// Set while one request asks for the change stamp, so the others do not ask too.
     checking: AtomicBool,
+    /// When the stamp was last read (unix nanoseconds; `NEVER` when it must be read
+    /// now). Outside the lock: every request reads it, one a second writes it.
+    checked_at: AtomicI64,
 }
 
+/// `checked_at` when the stamp has never been read, or the last read failed.
+const NEVER: i64 = i64::MIN;
+
+fn nanos(at: OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos()).unwrap_or(i64::MAX)
+}
+
+/// The map uses hashbrown's default hasher (foldhash, randomly seeded): the standard
+/// library's SipHash showed up in every authenticated request's profile.
 #[derive(Default)]
 struct Cache {
     users: HashMap<Uuid, Arc<User>>,
     /// Moves on every write and every emptying, so a read that raced one is not cached.
     generation: u64,
-    /// The database's change stamp when last asked, and when that was.
-    stamp: Option<(i64, OffsetDateTime)>,
+    /// The database's change stamp when last asked.
+    stamp: Option<i64>,
 }
 
 impl Cache {
@@ -79,6 +91,7 @@ impl CachedUserRepo {
             clock,
             cache: RwLock::new(Cache::default()),
             checking: AtomicBool::new(false),
+            checked_at: AtomicI64::new(NEVER),
         }
     }
 
@@ -93,11 +106,10 @@ impl CachedUserRepo {
     /// others meanwhile go on with what is cached. A failed check empties the cache too:
     /// without the database nothing in it can be vouched for.
     async fn check_for_changes(&self) -> Result<(), RepoError> {
-        let now = self.clock.now();
-        let due = match self.cache.read().stamp {
-            Some((_, checked_at)) => now - checked_at >= CHECK_INTERVAL,
-            None => true,
-        };
+        let now = nanos(self.clock.now());
+        let checked_at = self.checked_at.load(Ordering::Acquire);
+        let due = checked_at == NEVER
+            || i128::from(now) - i128::from(checked_at) >= CHECK_INTERVAL.whole_nanoseconds();
         if !due
             || self
                 .checking
@@ -111,15 +123,17 @@ impl CachedUserRepo {
         let mut cache = self.cache.write();
         match answer {
             Ok(stamp) => {
-                if cache.stamp.map(|(known, _)| known) != Some(stamp) {
+                if cache.stamp != Some(stamp) {
                     cache.empty();
                 }
-                cache.stamp = Some((stamp, now));
+                cache.stamp = Some(stamp);
+                self.checked_at.store(now, Ordering::Release);
                 Ok(())
             }
             Err(error) => {
                 cache.empty();
                 cache.stamp = None;
+                self.checked_at.store(NEVER, Ordering::Release);
                 Err(error)
             }
         }
