@@ -83,10 +83,12 @@ async fn decide(request: &Request<'_>) -> Result<Caller, Status> {
         return Ok(Caller::Nobody);
     }
     let authorization = request.headers().get_one("Authorization");
-    let has_cookie = request.cookies().get(&settings.session_name).is_some();
+    // Asked only when the answer is a refusal: a live session needs no second lookup.
+    let no_credentials =
+        || authorization.is_none() && request.cookies().get(&settings.session_name).is_none();
     match settings.auth_type {
         AuthType::None => Ok(Caller::Nobody),
-        _ if authorization.is_none() && !has_cookie => Err(Status::Unauthorized),
+        AuthType::BasicAuth if no_credentials() => Err(Status::Unauthorized),
         AuthType::BasicAuth => {
             let (email, password) = authorization
                 .and_then(parse_basic)
@@ -123,6 +125,7 @@ async fn decide(request: &Request<'_>) -> Result<Caller, Status> {
             }
             match current_session(request).await? {
                 Some(_) => Ok(Caller::Session),
+                None if no_credentials() => Err(Status::Unauthorized),
                 None => Err(Status::Forbidden),
             }
         }
