@@ -33,16 +33,19 @@ type TeraError = rocket_dyn_templates::tera::Error;
 /// The templates as last loaded: replaced when rocket_dyn_templates reloads them (debug
 /// builds with `template_dir`), read by every page.
 #[derive(Clone, Default)]
-pub struct Engine(Arc<RwLock<Arc<Tera>>>);
+pub struct Engine(Arc<RwLock<Tera>>);
 
 impl Engine {
     /// Takes the templates rocket_dyn_templates has just (re)loaded.
     pub fn replace(&self, tera: &Tera) {
-        *self.0.write() = Arc::new(tera.clone());
+        *self.0.write() = tera.clone();
     }
 
-    fn current(&self) -> Arc<Tera> {
-        self.0.read().clone()
+    /// Renders with the current templates, under the read lock (which only a reload
+    /// waits for) rather than through a clone of the `Arc`: two fewer atomic operations
+    /// on a counter every worker thread shares.
+    fn render_to(&self, name: &str, context: &Context, out: &mut Vec<u8>) -> Result<(), TeraError> {
+        self.0.read().render_to(name, context, out)
     }
 }
 
@@ -80,12 +83,11 @@ impl<'r> Responder<'r, 'static> for View {
             .context
             .and_then(|context| {
                 // Room for a whole page from the start, instead of Tera's buffer growing
-                // (and copying what it holds) as the page is written.
+                // (and copying what it holds) as the page is written. Tera writes only
+                // `&str`s, so the bytes go out as they are, not checked again as UTF-8.
                 let mut html = Vec::with_capacity(PAGE_CAPACITY);
-                engine.current().render_to(self.name, &context, &mut html)?;
-                String::from_utf8(html).map_err(|error| {
-                    TeraError::utf8_conversion_error(error, format!("rendering {}", self.name))
-                })
+                engine.render_to(self.name, &context, &mut html)?;
+                Ok(html)
             })
             .map_err(|error| {
                 let mut reason = error.to_string();
