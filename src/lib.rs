@@ -11,6 +11,7 @@ pub mod config;
 pub mod errors;
 pub mod fd_limit;
 pub mod metrics;
+mod postgres_pool;
 mod private_files;
 pub mod redis_connector;
 mod secret_key;

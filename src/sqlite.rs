@@ -43,6 +43,9 @@ pub async fn open_pool(
         .synchronous(synchronous)
         .busy_timeout(Duration::from_secs(5));
     SqlitePoolOptions::new()
+        // A local file cannot drop a connection: pinging one before lending it would only
+        // add a hop to its worker thread on every query.
+        .test_before_acquire(false)
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(5))
         .connect_with(options)

@@ -13,15 +13,15 @@
 //! default), so an acknowledged login survives a crash of either side.
 //!
 //! Every call is bounded in time (pool acquire timeout plus a deadline around the query);
-//! a connection-level failure is [`StoreError::Unavailable`] (503). The pool checks a
-//! connection before lending it, so it recovers by itself after an outage.
+//! a connection-level failure is [`StoreError::Unavailable`] (503). The pool replaces dead
+//! connections and recovers by itself after an outage (see `postgres_pool`).
 
 use std::future::Future;
 use std::str::FromStr;
 use std::time::Duration;
 
 use rocket::async_trait;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgRow};
 use sqlx::{PgPool, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -61,7 +61,7 @@ pub async fn open_pool(
         .map_err(|e| StoreError::Other(e.into()))?
         .options([("search_path", schema)]);
     let start = async {
-        let pool = PgPoolOptions::new()
+        let pool = crate::postgres_pool::pool_options()
             .max_connections(max_connections)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)

@@ -3,16 +3,15 @@
 //!
 //! Every call is bounded in time: a pool acquire timeout for a server that refuses or is
 //! slow to accept, and a deadline around each query for one that stopped answering. A
-//! connection-level failure is [`RepoError::Unavailable`] (503). The pool checks a
-//! connection before lending it, so after an outage it replaces dead connections and
-//! recovers by itself.
+//! connection-level failure is [`RepoError::Unavailable`] (503). The pool replaces dead
+//! connections and recovers by itself after an outage (see `postgres_pool`).
 
 use std::future::Future;
 use std::str::FromStr;
 use std::time::Duration;
 
 use rocket::async_trait;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgRow};
 use sqlx::{PgPool, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -43,7 +42,7 @@ impl PostgresUserRepo {
     pub async fn connect(url: &str) -> Result<Self, RepoError> {
         let options = PgConnectOptions::from_str(url).map_err(|e| RepoError::Other(e.into()))?;
         let start = async {
-            let pool = PgPoolOptions::new()
+            let pool = crate::postgres_pool::pool_options()
                 .max_connections(8)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect_with(options)
