@@ -16,7 +16,7 @@ use crate::config::Settings;
 use crate::sessions::cookie;
 use crate::web::exchange_log::{redact_pair, ExchangeLog, TRACE_COOKIE};
 use crate::web::guards::{CurrentUser, MaybeUser};
-use crate::web::views::{escaped_or, render, HeaderView, TimeTag, View};
+use crate::web::views::{escaped_or, render, signed_in_header, TimeTag, View};
 
 pub fn routes() -> Vec<Route> {
     routes![session, session_needs_login, how_it_works]
@@ -52,7 +52,7 @@ pub(super) struct InspectorView<'a> {
     pub(super) tamper: Option<Value>,
     /// For the page's own forms (log out, tamper), as the layout's logout form has it.
     csrf_token: String,
-    viewer: HeaderView,
+    nav: String,
 }
 
 #[get("/session")]
@@ -105,7 +105,7 @@ pub(super) fn session_context<'a>(
         touch_interval: settings.session_touch_interval,
         persistent: record.persistent,
         tamper: None,
-        viewer: HeaderView::of(current, &csrf_token),
+        nav: signed_in_header(current, &csrf_token),
         csrf_token,
     }
 }

@@ -18,7 +18,9 @@ use crate::throttle::Gate;
 use crate::web::csrf::{AnonCsrf, AnonCsrfForm, CsrfForm, TokenOnly};
 use crate::web::flash::PageFlash;
 use crate::web::guards::{CurrentUser, MaybeUser, UserAgent};
-use crate::web::views::{escaped_or, render, FlashView, HeaderView, TimeTag, Timestamp, View};
+use crate::web::views::{
+    escaped_or, render, signed_in_header, FlashView, TimeTag, Timestamp, View,
+};
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -252,7 +254,7 @@ pub struct ProfileView<'a> {
     absolute_deadline: TimeTag,
     expires_at: TimeTag,
     browser: Cow<'a, str>,
-    viewer: HeaderView,
+    nav: String,
     flash: Option<FlashView<'a>>,
 }
 
@@ -277,7 +279,7 @@ pub fn profile_context<'a>(
         absolute_deadline: TimeTag(session.absolute_deadline),
         expires_at: TimeTag(session.expires_at()),
         browser: escaped_or(session.user_agent.as_deref(), UNKNOWN_BROWSER),
-        viewer: HeaderView::of(current, &current.csrf_token()),
+        nav: signed_in_header(current, &current.csrf_token()),
         flash: flash.map(FlashView::of),
     }
 }

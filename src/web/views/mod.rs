@@ -25,7 +25,7 @@ mod parts;
 
 use context::context_of;
 pub use parts::{
-    escaped_or, FlashView, HeaderView, TimeTag, Timestamp, UtcDigits, ViewerView, WithLayout,
+    escaped_or, signed_in_header, FlashView, TimeTag, Timestamp, UtcDigits, ViewerView, WithLayout,
 };
 
 type TeraError = rocket_dyn_templates::tera::Error;

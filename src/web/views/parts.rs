@@ -146,15 +146,12 @@ pub fn escaped(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// The logged-in person as the layout shows them (header and logout button).
+/// The logged-in person, for pages that print who they are or need the CSRF token.
 #[derive(Serialize)]
 pub struct ViewerView<'a> {
     pub email: &'a str,
     pub name: Cow<'a, str>,
     pub csrf_token: String,
-    /// The header's signed-in links and logout form, escaped and ready (`| safe` in
-    /// `base.html.tera`): one variable for the layout instead of two lookups and escapes.
-    pub nav: String,
 }
 
 impl<'a> ViewerView<'a> {
@@ -166,29 +163,19 @@ impl<'a> ViewerView<'a> {
             (Some(one), None) | (None, Some(one)) => Cow::Borrowed(one),
             (None, None) => Cow::Borrowed(user.email.as_str()),
         };
-        let csrf_token = current.csrf_token();
         Self {
-            nav: signed_in_nav(&user.email, &csrf_token),
             email: &user.email,
             name,
-            csrf_token,
+            csrf_token: current.csrf_token(),
         }
     }
 }
 
-/// The layout's part for a page that needs nothing else of the viewer: the signed-in
-/// header (`viewer.nav` in `base.html.tera`), one field to serialize instead of four.
-#[derive(Serialize)]
-pub struct HeaderView {
-    nav: String,
-}
-
-impl HeaderView {
-    pub fn of(current: &CurrentUser, csrf_token: &str) -> Self {
-        Self {
-            nav: signed_in_nav(&current.user.email, csrf_token),
-        }
-    }
+/// The header's signed-in links and logout form, escaped and ready: the layout's `nav`
+/// (`{{ nav | safe }}` in `base.html.tera`), one top-level variable instead of a nested
+/// object, two lookups and two escapes in the template.
+pub fn signed_in_header(current: &CurrentUser, csrf_token: &str) -> String {
+    signed_in_nav(&current.user.email, csrf_token)
 }
 
 /// What `base.html.tera` printed between `{% if viewer %}` and `{% else %}`, byte for byte.
@@ -232,6 +219,8 @@ pub struct WithLayout<'a, P> {
     #[serde(flatten)]
     pub page: P,
     pub viewer: Option<ViewerView<'a>>,
+    /// The signed-in header (see [`signed_in_header`]), when someone is.
+    pub nav: Option<String>,
     pub flash: Option<FlashView<'a>>,
 }
 
@@ -241,9 +230,13 @@ impl<'a, P: Serialize> WithLayout<'a, P> {
         viewer: Option<&'a CurrentUser>,
         flash: Option<&'a FlashMessage<'_>>,
     ) -> Self {
+        let viewer = viewer.map(ViewerView::of);
         Self {
             page,
-            viewer: viewer.map(ViewerView::of),
+            nav: viewer
+                .as_ref()
+                .map(|viewer| signed_in_nav(viewer.email, &viewer.csrf_token)),
+            viewer,
             flash: flash.map(FlashView::of),
         }
     }
