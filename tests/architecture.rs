@@ -29,6 +29,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "redis_connector",
             "sql_errors",
             "sqlite",
+            "postgres_pool",
             "private_files",
             "secret_key",
         ],
