@@ -3,7 +3,8 @@
 //! `cargo run --release --example store_memory -- 1000000` fills a fresh `MemoryStore`
 //! with that many sessions (a realistic user agent each, four sessions per user) and
 //! prints one line: `sessions=N rss_before=B rss_after=B bytes_per_session=X
-//! lookup_ns=Y` (a random existing key looked up after the fill).
+//! lookup_ns=Y sweep_us=Z` (a random existing key looked up after the fill; one sweep
+//! that finds nothing expired, so examines every session).
 
 #[path = "common/mod.rs"]
 mod common;
@@ -46,12 +47,21 @@ fn main() {
         }
     });
     let lookup_ns = started.elapsed().as_nanos() / rounds as u128;
+    // A sweep that finds nothing expired still examines every session: the longest any
+    // request may wait behind it.
+    let started = Instant::now();
+    let swept = runtime
+        .block_on(store.sweep(time::OffsetDateTime::now_utc()))
+        .expect("memory store");
+    let sweep_us = started.elapsed().as_micros();
+    assert_eq!(swept, 0, "fresh sessions are not expired");
     println!(
-        "sessions={} rss_before={} rss_after={} bytes_per_session={:.1} lookup_ns={}",
+        "sessions={} rss_before={} rss_after={} bytes_per_session={:.1} lookup_ns={} sweep_us={}",
         store.len() - probes.len(),
         before,
         after,
         after.saturating_sub(before) as f64 / count.max(1) as f64,
         lookup_ns,
+        sweep_us,
     );
 }

@@ -28,6 +28,9 @@ use super::{SessionKey, SessionRecord, SessionStore, StoreError};
 /// "No slot / no user agent / end of list".
 const NONE: u32 = u32::MAX;
 
+/// Slots a sweep examines under one lock (about a millisecond's work at most).
+const SWEEP_CHUNK: usize = 16 * 1024;
+
 #[derive(Default)]
 pub struct MemoryStore {
     inner: RwLock<Inner>,
@@ -51,6 +54,13 @@ struct Slot {
     /// The same user's neighbours (the per-user index).
     prev: u32,
     next: u32,
+}
+
+impl Slot {
+    /// In use and past either deadline.
+    fn is_expired(&self, now: i64) -> bool {
+        self.user != NONE && now >= self.idle_deadline.min(self.absolute_deadline)
+    }
 }
 
 struct UserEntry {
@@ -367,21 +377,41 @@ impl SessionStore for MemoryStore {
     }
 
     async fn sweep(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
+        // A million sessions take milliseconds to examine: done in chunks under the read
+        // lock, each chunk's expired ones removed under a short write lock, yielding in
+        // between, so lookups never queue behind a whole pass and the sweeping task does
+        // not hold its async worker.
         let now = seconds(now);
-        let mut inner = self.inner.write();
-        let expired: Vec<u32> = inner
-            .slots
-            .iter()
-            .enumerate()
-            .filter(|(_, slot)| {
-                slot.user != NONE && now >= slot.idle_deadline.min(slot.absolute_deadline)
-            })
-            .map(|(index, _)| index as u32)
-            .collect();
-        for &index in &expired {
-            inner.remove_at(index);
+        let mut removed = 0;
+        let mut start = 0;
+        loop {
+            let (expired, end, len) = {
+                let inner = self.inner.read();
+                let len = inner.slots.len();
+                let end = (start + SWEEP_CHUNK).min(len);
+                let expired: Vec<u32> = (start..end)
+                    .filter(|&index| inner.slots[index].is_expired(now))
+                    .map(|index| index as u32)
+                    .collect();
+                (expired, end, len)
+            };
+            if !expired.is_empty() {
+                let mut inner = self.inner.write();
+                for index in expired {
+                    // Touched, or freed and reused by a new session, since the read.
+                    if inner.slots[index as usize].is_expired(now) {
+                        inner.remove_at(index);
+                        removed += 1;
+                    }
+                }
+            }
+            // Slots added meanwhile hold new sessions: none of them is expired yet.
+            if end >= len {
+                return Ok(removed);
+            }
+            start = end;
+            rocket::tokio::task::yield_now().await;
         }
-        Ok(expired.len() as u64)
     }
 }
 
@@ -479,6 +509,34 @@ mod tests {
             assert_eq!(swept, 1);
             assert_eq!(store.get(&key(1)).await.unwrap(), Some(touched));
             assert_eq!(store.get(&key(2)).await.unwrap(), None);
+        });
+    }
+
+    #[test]
+    fn sweep_covers_every_chunk() {
+        block(async {
+            let store = MemoryStore::new();
+            let user = Uuid::new_v4();
+            let old = record(user, 1_700_000_000, None);
+            let fresh = record(user, 1_700_003_600, None);
+            let count = 2 * SWEEP_CHUNK + 3;
+            let key_of = |n: usize| {
+                let mut bytes = [0u8; 32];
+                bytes[..8].copy_from_slice(&(n as u64 + 1).to_le_bytes());
+                SessionKey(bytes)
+            };
+            let stale = |n: usize| n.is_multiple_of(3) || n == count - 1;
+            store.fill((0..count).map(|n| {
+                let record = if stale(n) { &old } else { &fresh };
+                (key_of(n), record.clone())
+            }));
+            let swept = store.sweep(old.idle_deadline).await.unwrap();
+            assert_eq!(swept as usize, (0..count).filter(|&n| stale(n)).count());
+            assert_eq!(store.len(), count - swept as usize);
+            for n in [0, 1, SWEEP_CHUNK, SWEEP_CHUNK + 1, count - 2, count - 1] {
+                let kept = store.get(&key_of(n)).await.unwrap().is_some();
+                assert_eq!(kept, !stale(n), "session {n}");
+            }
         });
     }
 }
