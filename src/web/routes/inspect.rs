@@ -105,7 +105,7 @@ pub(super) fn session_context<'a>(
         touch_interval: settings.session_touch_interval,
         persistent: record.persistent,
         tamper: None,
-        nav: signed_in_header(current, &csrf_token),
+        nav: signed_in_header(&current.user.email, &csrf_token),
         csrf_token,
     }
 }

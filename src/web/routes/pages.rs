@@ -279,7 +279,7 @@ pub fn profile_context<'a>(
         absolute_deadline: TimeTag(session.absolute_deadline),
         expires_at: TimeTag(session.expires_at()),
         browser: escaped_or(session.user_agent.as_deref(), UNKNOWN_BROWSER),
-        nav: signed_in_header(current, &current.csrf_token()),
+        nav: signed_in_header(&current.user.email, &current.csrf_token()),
         flash: flash.map(FlashView::of),
     }
 }

@@ -173,13 +173,9 @@ impl<'a> ViewerView<'a> {
 
 /// The header's signed-in links and logout form, escaped and ready: the layout's `nav`
 /// (`{{ nav | safe }}` in `base.html.tera`), one top-level variable instead of a nested
-/// object, two lookups and two escapes in the template.
-pub fn signed_in_header(current: &CurrentUser, csrf_token: &str) -> String {
-    signed_in_nav(&current.user.email, csrf_token)
-}
-
-/// What `base.html.tera` printed between `{% if viewer %}` and `{% else %}`, byte for byte.
-fn signed_in_nav(email: &str, csrf_token: &str) -> String {
+/// object, two lookups and two escapes in the template. Byte for byte what the template
+/// printed for a signed-in viewer when it built this part itself.
+pub fn signed_in_header(email: &str, csrf_token: &str) -> String {
     const WHO: &str = "\n        <span class=\"who\">Signed in as <strong>";
     const LINKS: &str = "</strong></span>\n        <a href=\"/profile\">Profile</a>\n        <a href=\"/session\">Session inspector</a>\n        <a href=\"/sessions\">Sessions</a>\n        <form method=\"post\" action=\"/logout\" class=\"inline\">\n          <input type=\"hidden\" name=\"csrf_token\" value=\"";
     const END: &str = "\">\n          <button type=\"submit\" class=\"link\">Log out</button>\n        </form>\n      ";
@@ -235,7 +231,7 @@ impl<'a, P: Serialize> WithLayout<'a, P> {
             page,
             nav: viewer
                 .as_ref()
-                .map(|viewer| signed_in_nav(viewer.email, &viewer.csrf_token)),
+                .map(|viewer| signed_in_header(viewer.email, &viewer.csrf_token)),
             viewer,
             flash: flash.map(FlashView::of),
         }
