@@ -5,7 +5,7 @@
 mod support;
 
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use latchkey::telemetry::{self, LogFormat};
 use rocket::http::{Method, Status};
@@ -38,8 +38,15 @@ impl Buffer {
 }
 
 /// Everything logged (at every level, Rocket's own lines included) and every panic
-/// message goes into the buffer.
+/// message goes into the buffer. The subscriber is process-wide and can be set once, and
+/// the app installs its own when none is set: every test in this binary calls this first,
+/// so whichever runs first installs the capture and the app's attempt is the one refused.
 fn capture_logs_and_panics() -> Buffer {
+    static CAPTURE: OnceLock<Buffer> = OnceLock::new();
+    CAPTURE.get_or_init(install_capture).clone()
+}
+
+fn install_capture() -> Buffer {
     let buffer = Buffer::default();
     let writer = buffer.clone();
     telemetry::subscriber(LogFormat::Json, EnvFilter::new("trace"), move || {
@@ -135,6 +142,7 @@ async fn malformed_flash_cookies_are_ignored_removed_and_never_logged() {
 
 #[rocket::async_test]
 async fn a_well_formed_flash_message_is_still_shown_once() {
+    capture_logs_and_panics();
     let app = spawn_app().await;
     let browser = app.logged_in_browser("alice@example.com").await;
     browser.logout().await;
