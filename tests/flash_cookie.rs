@@ -38,9 +38,9 @@ impl Buffer {
 }
 
 /// Everything logged (at every level, Rocket's own lines included) and every panic
-/// message goes into the buffer. The subscriber is process-wide and can be set once, and
-/// the app installs its own when none is set: every test in this binary calls this first,
-/// so whichever runs first installs the capture and the app's attempt is the one refused.
+/// message goes into the buffer. The logger is process-wide and can be set once, and
+/// Rocket sets its own when an app starts and none is set: every test in this binary calls
+/// this first, so whichever runs first installs the capture and Rocket's is the one refused.
 fn capture_logs_and_panics() -> Buffer {
     static CAPTURE: OnceLock<Buffer> = OnceLock::new();
     CAPTURE.get_or_init(install_capture).clone()
