@@ -141,8 +141,10 @@ test("/tokens: the token is readable, both calls work, and after logout only the
   assert.equal(new URL(page.url()).pathname, "/login", `anonymous lands on login (${anonymous.status()})`);
   await logIn(page, false);
   await page.goto(`${BASE}/tokens`);
+  assert.equal(await page.locator("#token-decoded").isVisible(), false, "no decoded parts before a token");
   await page.click("#get-token");
-  await page.locator("#token-decoded").waitFor();
+  await page.locator("#token-status").filter({ hasText: "Token received" }).waitFor();
+  assert.equal(await page.locator("#token-decoded").isVisible(), true, "the decoded parts once it arrives");
   const payload = JSON.parse(await page.locator("#token-payload").innerText());
   assert.equal(payload.email, EMAIL);
   assert.equal(payload.exp - payload.iat, 300);
