@@ -92,8 +92,23 @@
       .then(function () {
         show("logout-result", true, "Logged out: the session record is deleted and the cookie removed. Try both calls again.");
         byId("logout").disabled = true;
+        showLoggedOutNav();
       });
   });
+
+  // The page stays (it holds the token), so its header must stop offering what only a
+  // session could do: the same links an anonymous visitor gets.
+  function showLoggedOutNav() {
+    var nav = document.querySelector("nav[aria-label=Main]");
+    if (!nav) return;
+    Array.prototype.slice.call(nav.children, 1).forEach(function (child) { nav.removeChild(child); });
+    [["/login", "Log in"], ["/signup", "Sign up"]].forEach(function (link) {
+      var a = document.createElement("a");
+      a.href = link[0];
+      a.textContent = link[1];
+      nav.appendChild(a);
+    });
+  }
 
   setInterval(tick, 1000);
 })();

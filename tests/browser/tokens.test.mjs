@@ -160,6 +160,10 @@ test("/tokens: the token is readable, both calls work, and after logout only the
 
   await page.click("#logout");
   await page.locator("#logout-result").filter({ hasText: "Logged out" }).waitFor();
+  // The header no longer offers what only a session can do.
+  const nav = page.locator("nav[aria-label=Main]");
+  assert.deepEqual(await nav.locator("a").allInnerTexts(), ["How it works", "Log in", "Sign up"]);
+  assert.equal(await nav.locator("form").count(), 0);
   await page.click("#call-cookie");
   await page.locator("#cookie-result").filter({ hasText: /^40[13]/ }).waitFor();
   await page.click("#call-token");
