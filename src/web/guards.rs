@@ -37,7 +37,7 @@ pub struct MaybeUser(pub Option<CurrentUser>);
 /// The outcome of looking the session up, cached per request.
 enum Resolution {
     Anonymous,
-    User(Box<CurrentUser>),
+    User(CurrentUser),
     /// The store or database failed; the status is what the request should get.
     Failed(Status),
 }
@@ -59,7 +59,7 @@ async fn resolve(request: &Request<'_>) -> Resolution {
         return Resolution::Anonymous;
     };
     match auth.resolve(&id).await {
-        Ok(Some((user, session))) => Resolution::User(Box::new(CurrentUser { user, session, id })),
+        Ok(Some((user, session))) => Resolution::User(CurrentUser { user, session, id }),
         Ok(None) => {
             // Expired, ended or revoked: tell the browser to forget the dead cookie.
             cookie::clear(jar, settings);
@@ -74,7 +74,9 @@ async fn resolve(request: &Request<'_>) -> Resolution {
 }
 
 async fn cached<'r>(request: &'r Request<'_>) -> &'r Resolution {
-    request.local_cache_async(resolve(request)).await
+    // Boxed: passed by value, the lookup's future would be copied into every future that
+    // awaits this one (each guard's, the API caller's), and moved with each of them.
+    request.local_cache_async(Box::pin(resolve(request))).await
 }
 
 /// The logged-in person if a guard (or [`current_session`]) already resolved the session
@@ -82,7 +84,7 @@ async fn cached<'r>(request: &'r Request<'_>) -> &'r Resolution {
 /// responders can use it.
 pub fn resolved_viewer(request: &Request<'_>) -> Option<CurrentUser> {
     match request.local_cache(|| Resolution::Anonymous) {
-        Resolution::User(current) => Some(current.as_ref().clone()),
+        Resolution::User(current) => Some(current.clone()),
         _ => None,
     }
 }
@@ -95,7 +97,7 @@ pub async fn current_session<'r>(
     request: &'r Request<'_>,
 ) -> Result<Option<&'r CurrentUser>, Status> {
     match cached(request).await {
-        Resolution::User(current) => Ok(Some(current.as_ref())),
+        Resolution::User(current) => Ok(Some(current)),
         Resolution::Anonymous => Ok(None),
         Resolution::Failed(status) => Err(status.to_owned()),
     }
@@ -119,7 +121,7 @@ impl<'r> FromRequest<'r> for &'r CurrentUser {
 
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
         match cached(request).await {
-            Resolution::User(current) => Outcome::Success(current.as_ref()),
+            Resolution::User(current) => Outcome::Success(current),
             Resolution::Anonymous => Outcome::Forward(Status::Unauthorized),
             Resolution::Failed(status) => Outcome::Error((status.to_owned(), ())),
         }
@@ -132,9 +134,7 @@ impl<'r> FromRequest<'r> for MaybeUser {
 
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
         match cached(request).await {
-            Resolution::User(current) => {
-                Outcome::Success(MaybeUser(Some(current.as_ref().clone())))
-            }
+            Resolution::User(current) => Outcome::Success(MaybeUser(Some(current.clone()))),
             Resolution::Anonymous => Outcome::Success(MaybeUser(None)),
             Resolution::Failed(status) => Outcome::Error((status.to_owned(), ())),
         }

@@ -89,37 +89,16 @@ async fn decide(request: &Request<'_>) -> Result<Caller, Status> {
     match settings.auth_type {
         AuthType::None => Ok(Caller::Nobody),
         AuthType::BasicAuth if no_credentials() => Err(Status::Unauthorized),
-        AuthType::BasicAuth => {
-            let (email, password) = authorization
-                .and_then(parse_basic)
-                .ok_or(Status::Forbidden)?;
-            let Some(throttle) = rocket.state::<Throttle>() else {
-                return Err(Status::InternalServerError);
-            };
-            let gate = Gate {
-                throttle,
-                client: ClientAddr::of(request, throttle.trusted()),
-            };
-            match auth
-                .authenticate(&gate, &email, &password, Via::BasicAuth)
-                .await
-            {
-                Ok(CredentialCheck::Valid(user)) => Ok(Caller::Credentials(user)),
-                Ok(_) => Err(Status::Forbidden),
-                Err(AppError::Throttled { retry_after }) => {
-                    // The 429 catcher answers; this gives it the `Retry-After` value.
-                    request.local_cache(|| RetryAfter(retry_after));
-                    Err(Status::TooManyRequests)
-                }
-                Err(error) => Err(error.status()),
-            }
-        }
+        // Boxed, as is the token check below: their futures (an argon2 verification, a
+        // user lookup) are large, and inline they would make every session request's
+        // guard future that large too, to be moved and copied on each request.
+        AuthType::BasicAuth => Box::pin(basic_auth_caller(request, auth, authorization)).await,
         AuthType::SessionAuth | AuthType::SessionExpAuth | AuthType::SessionDbAuth => {
             // A bearer token that verifies stands in for the cookie. One that does not is
             // no credential: the cookie (the course's only one here) still decides, so a
             // bad token alone gets the same 403 as a dead session.
             if let Some(token) = authorization.and_then(tokens::bearer) {
-                if let Some(user) = token_user(request, auth, token).await? {
+                if let Some(user) = Box::pin(token_user(request, auth, token)).await? {
                     return Ok(Caller::Credentials(user));
                 }
             }
@@ -129,6 +108,37 @@ async fn decide(request: &Request<'_>) -> Result<Caller, Status> {
                 None => Err(Status::Forbidden),
             }
         }
+    }
+}
+
+/// The user that `Authorization: Basic` credentials name, checked as a login is.
+async fn basic_auth_caller(
+    request: &Request<'_>,
+    auth: &Auth,
+    authorization: Option<&str>,
+) -> Result<Caller, Status> {
+    let (email, password) = authorization
+        .and_then(parse_basic)
+        .ok_or(Status::Forbidden)?;
+    let Some(throttle) = request.rocket().state::<Throttle>() else {
+        return Err(Status::InternalServerError);
+    };
+    let gate = Gate {
+        throttle,
+        client: ClientAddr::of(request, throttle.trusted()),
+    };
+    match auth
+        .authenticate(&gate, &email, &password, Via::BasicAuth)
+        .await
+    {
+        Ok(CredentialCheck::Valid(user)) => Ok(Caller::Credentials(user)),
+        Ok(_) => Err(Status::Forbidden),
+        Err(AppError::Throttled { retry_after }) => {
+            // The 429 catcher answers; this gives it the `Retry-After` value.
+            request.local_cache(|| RetryAfter(retry_after));
+            Err(Status::TooManyRequests)
+        }
+        Err(error) => Err(error.status()),
     }
 }
 
