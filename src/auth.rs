@@ -17,7 +17,8 @@ use uuid::Uuid;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::errors::AppError;
-use crate::sessions::{cookie, SessionId, SessionKey, SessionRecord, Sessions, StoreError};
+use crate::sessions::cookie::{self, CookieOpener};
+use crate::sessions::{SessionId, SessionKey, SessionRecord, Sessions, StoreError};
 use crate::telemetry::{Actor, SecurityEvent, Via};
 use crate::throttle::Gate;
 use crate::tokens::Tokens;
@@ -41,6 +42,8 @@ pub struct Auth {
     /// deletion only with `jwt_denylist` (see `tokens`). `None` for the admin command
     /// line, which issues none.
     tokens: Option<Tokens>,
+    /// Reads the session cookie; Rocket's own reading until [`Self::with_cookie_opener`].
+    cookies: CookieOpener,
 }
 
 /// An account's turn to have its current password checked; ends when dropped.
@@ -148,6 +151,7 @@ impl Auth {
             policy,
             checking: Arc::default(),
             tokens: None,
+            cookies: CookieOpener::default(),
         }
     }
 
@@ -157,6 +161,19 @@ impl Auth {
     pub fn with_tokens(mut self, tokens: Tokens) -> Self {
         self.tokens = Some(tokens);
         self
+    }
+
+    /// The same services, reading session cookies with `cookies`.
+    #[must_use]
+    pub fn with_cookie_opener(mut self, cookies: CookieOpener) -> Self {
+        self.cookies = cookies;
+        self
+    }
+
+    /// The session id the request's cookie carries, if it is present, authentic and
+    /// well-formed.
+    pub fn session_id(&self, jar: &CookieJar<'_>, settings: &Settings) -> Option<SessionId> {
+        self.cookies.read(jar, &settings.session_name)
     }
 
     /// Revokes the user's bearer tokens where the denylist is on; otherwise they live on
@@ -349,7 +366,7 @@ impl Auth {
         visitor: &Visitor<'_, '_>,
         user: &User,
     ) -> Result<(SessionId, SessionRecord), AppError> {
-        let previous = cookie::read(visitor.jar, visitor.settings);
+        let previous = self.session_id(visitor.jar, visitor.settings);
         let (id, record) = self
             .sessions
             .start_kind(

@@ -35,6 +35,7 @@ use rocket::{Build, Orbit, Rocket};
 use crate::auth::Auth;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
+use crate::sessions::cookie::CookieOpener;
 use crate::sessions::{SessionStore, Sessions};
 use crate::users::{CachedUserRepo, PasswordHasher};
 use crate::web::request_log::traced;
@@ -171,7 +172,9 @@ async fn set_up(
         Ok(tokens) => tokens,
         Err(message) => return startup_failure(rocket, message),
     };
-    let auth = auth.with_tokens(tokens.clone());
+    let auth = auth
+        .with_tokens(tokens.clone())
+        .with_cookie_opener(CookieOpener::from_figment(rocket.figment()));
     Ok(rocket
         .manage(settings)
         .manage(auth)

@@ -50,10 +50,10 @@ async fn resolve(request: &Request<'_>) -> Resolution {
         return Resolution::Failed(Status::InternalServerError);
     };
     let jar = request.cookies();
-    let Some(id) = cookie::read(jar, settings) else {
-        if cookie::is_unreadable(jar, settings) {
-            // It does not decrypt (tampered, or another key): as useless as an expired
-            // one, so the browser is told to forget it the same way.
+    let Some(id) = auth.session_id(jar, settings) else {
+        if jar.get(&settings.session_name).is_some() {
+            // Sent but unreadable (tampered, another key, not one of our ids): as useless
+            // as an expired one, so the browser is told to forget it the same way.
             cookie::clear(jar, settings);
         }
         return Resolution::Anonymous;

@@ -10,7 +10,6 @@ use super::{user_json, ApiCaller};
 use crate::auth::{Auth, CredentialCheck, Visitor};
 use crate::config::{AuthType, Settings};
 use crate::errors::AppError;
-use crate::sessions::cookie;
 use crate::telemetry::Via;
 use crate::throttle::Gate;
 use crate::web::guards::UserAgent;
@@ -112,7 +111,7 @@ pub async fn logout(
 ) -> Result<Json<Value>, AppError> {
     sessions_disabled(settings)?;
     let not_found = || AppError::refused(Status::NotFound, "Not found");
-    let id = cookie::read(jar, settings).ok_or_else(not_found)?;
+    let id = auth.session_id(jar, settings).ok_or_else(not_found)?;
     if !auth.log_out(jar, settings, &id, Via::Api).await? {
         return Err(not_found());
     }
