@@ -13,12 +13,14 @@
 # real logins over BENCH_SESSION_USERS accounts (default: one each) before the measurement,
 # each request carrying the next cookie (round-robin), in BENCH_ROUNDS interleaved rounds
 # (default 5) of bare Rocket, /health, /profile, /session and /api/v1/users/me, with
-# BENCH_S1_CONNECTIONS connections (default 32). Scenario 5 alternates its two servers
-# (1,000 and 1,000,000 sessions) over as many rounds. Scenario 6 mints as many sessions
-# in each other session store (Redis, Redis Cluster, SQLite, PostgreSQL) and alternates
-# it with the memory store in BENCH_STORE_ROUNDS rounds (default 3); a store whose
-# service is not running is skipped (`. .ci/services` starts them all). Every check
-# that compares two measurements is judged on its median round.
+# BENCH_S1_CONNECTIONS connections (default 32). Scenario 3 alternates /profile, viewed
+# by those sessions, without and with a login storm in BENCH_STORM_ROUNDS rounds
+# (default 3). Scenario 5 alternates its two servers (1,000 and 1,000,000 sessions) over
+# BENCH_ROUNDS rounds. Scenario 6 mints as many sessions in each other session store
+# (Redis, Redis Cluster, SQLite, PostgreSQL) and alternates it with the memory store in
+# BENCH_STORE_ROUNDS rounds (default 3); a store whose service is not running is skipped
+# (`. .ci/services` starts them all). Every check that compares two measurements is
+# judged on its median round.
 #
 # Environment: BENCH_DURATION (seconds per measurement), BENCH_ROUND_SECONDS,
 # BENCH_CONNECTIONS (other page loads, default 16), BENCH_REDIS_URL (default
@@ -36,7 +38,7 @@ ROUND_SECONDS=10
 for arg in "$@"; do
   case "$arg" in
     --quick) MODE=quick; DURATION=4; ROUND_SECONDS=3 ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "unknown argument: $arg (try --quick)" >&2; exit 2 ;;
   esac
 done
@@ -47,6 +49,7 @@ S1_CONNECTIONS=${BENCH_S1_CONNECTIONS:-32}
 ROUNDS=${BENCH_ROUNDS:-5}
 # Scenario 6 mints sessions in each store first; fewer rounds keep its four stores short.
 STORE_ROUNDS=${BENCH_STORE_ROUNDS:-3}
+STORM_ROUNDS=${BENCH_STORM_ROUNDS:-3}
 SESSIONS=${BENCH_SESSIONS:-2000}
 SESSION_USERS=${BENCH_SESSION_USERS:-$SESSIONS}
 SESSION_EMAIL_PATTERN='bench-user-%d@example.com'
@@ -308,18 +311,27 @@ stop_server "$BARE_PID"
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 highest() { printf '%s\n' "$@" | sort -g | tail -1; }
 lowest() { printf '%s\n' "$@" | sort -g | head -1; }
-# per_round FIELD ENDPOINT: that figure from every round.
+# per_round FIELD ENDPOINT [COUNT]: that figure from every round (COUNT: ROUNDS).
 per_round() {
   local round
-  for ((round = 1; round <= ROUNDS; round++)); do wrk_field "$2.$round" "$1"; echo; done
+  for ((round = 1; round <= ${3:-$ROUNDS}; round++)); do wrk_field "$2.$round" "$1"; echo; done
 }
-# round_ratios FIELD A B: A/B within each round.
+# round_ratios FIELD A B [COUNT]: A/B within each round (COUNT: ROUNDS).
 round_ratios() {
   local round
-  for ((round = 1; round <= ROUNDS; round++)); do
+  for ((round = 1; round <= ${4:-$ROUNDS}; round++)); do
     ratio "$(wrk_field "$2.$round" "$1")" "$(wrk_field "$3.$round" "$1")"
     echo
   done
+}
+# rounds_row LABEL DESCRIPTION RSS_KB [COUNT]: a raw-figures line, the median of rounds.
+rounds_row() {
+  local rps p50 p99 errors
+  mapfile -t rps < <(per_round rps "$1" "${4:-}")
+  mapfile -t p50 < <(per_round p50 "$1" "${4:-}")
+  mapfile -t p99 < <(per_round p99 "$1" "${4:-}")
+  mapfile -t errors < <(per_round errors "$1" "${4:-}")
+  RAW_ROWS+=("| $2: median of rounds (req/s $(IFS=/; echo "${rps[*]}" | sed 's|/| / |g')) | $(median "${rps[@]}") | $(median "${p50[@]}") | $(median "${p99[@]}") | $(( $(IFS=+; echo "${errors[*]}") )) | ${3:+$(mb "$3")} |")
 }
 declare -A S1_NAMES=(
   [bare]="\`GET /health\` on bare Rocket (examples/bare_rocket.rs)"
@@ -329,28 +341,24 @@ declare -A S1_NAMES=(
   [me]="\`GET /api/v1/users/me\`, $SESSIONS sessions round-robin"
 )
 for endpoint in "${S1_ENDPOINTS[@]}"; do
-  mapfile -t rps < <(per_round rps "$endpoint")
-  mapfile -t p50 < <(per_round p50 "$endpoint")
-  mapfile -t p99 < <(per_round p99 "$endpoint")
-  mapfile -t errors < <(per_round errors "$endpoint")
   rss=$S1_RSS; [ "$endpoint" = bare ] && rss=""
-  RAW_ROWS+=("| 1. ${S1_NAMES[$endpoint]}: median of rounds (req/s $(IFS=/; echo "${rps[*]}" | sed 's|/| / |g')) | $(median "${rps[@]}") | $(median "${p50[@]}") | $(median "${p99[@]}") | $(( $(IFS=+; echo "${errors[*]}") )) | ${rss:+$(mb "$rss")} |")
+  rounds_row "$endpoint" "1. ${S1_NAMES[$endpoint]}" "$rss"
 done
 
-# s1_target CHECK TARGET_TEXT at_least|at_most THRESHOLD RATIOS...: judged on the median
-# round; the best round is reported beside it.
-s1_target() {
-  local check=$1 text=$2 compare=$3 threshold=$4; shift 4
+# rounds_target SCENARIO CHECK TARGET_TEXT at_least|at_most THRESHOLD RATIOS...: judged
+# on the median round; the best round is reported beside it.
+rounds_target() {
+  local scenario=$1 check=$2 text=$3 compare=$4 threshold=$5; shift 5
   local mid best unit=""
   mid=$(median "$@")
   if [ "$compare" = at_least ]; then best=$(highest "$@"); else best=$(lowest "$@"); unit=x; fi
-  target_row 1 "$check (rounds: $(echo "$@" | sed 's/ / \/ /g'))" "median ${mid}${unit}, best ${best}${unit}" "$text" "$("$compare" "$mid" "$threshold")"
+  target_row "$scenario" "$check (rounds: $(echo "$@" | sed 's/ / \/ /g'))" "median ${mid}${unit}, best ${best}${unit}" "$text" "$("$compare" "$mid" "$threshold")"
 }
-s1_target "/profile req/s vs /health" ">= 0.60" at_least 0.60 $(round_ratios rps profile health)
-s1_target "/profile p99 vs /health" "<= 1.5x" at_most 1.5 $(round_ratios p99 profile health)
-s1_target "/api/v1/users/me req/s vs /health" ">= 0.85" at_least 0.85 $(round_ratios rps me health)
-s1_target "/session req/s vs /health" ">= 0.50" at_least 0.50 $(round_ratios rps session health)
-s1_target "/health req/s vs bare Rocket /health" ">= 0.80" at_least 0.80 $(round_ratios rps health bare)
+rounds_target 1 "/profile req/s vs /health" ">= 0.60" at_least 0.60 $(round_ratios rps profile health)
+rounds_target 1 "/profile p99 vs /health" "<= 1.5x" at_most 1.5 $(round_ratios p99 profile health)
+rounds_target 1 "/api/v1/users/me req/s vs /health" ">= 0.85" at_least 0.85 $(round_ratios rps me health)
+rounds_target 1 "/session req/s vs /health" ">= 0.50" at_least 0.50 $(round_ratios rps session health)
+rounds_target 1 "/health req/s vs bare Rocket /health" ">= 0.80" at_least 0.80 $(round_ratios rps health bare)
 
 log "1 (extra): /profile with one session repeated"
 wrk_run single "$CONNECTIONS" "$DURATION" "$BASE/profile" cookie.lua
@@ -386,24 +394,30 @@ target_row 2 "valid logins/s vs raw verify rate, $PERMITS threads at once ($L_VA
 target_row 2 "valid logins/s vs 1-thread rate x $PERMITS ($L_VALID / $SINGLE_TIMES)" "$(ratio "$L_VALID" "$SINGLE_TIMES")" "(reported)" "-"
 
 log "3: login storm"
-wrk_run idle "$CONNECTIONS" "$DURATION" "$BASE/profile" cookie.lua
-raw_row idle "3. \`GET /profile\`, idle (just before the storm)" "$(proc_kb "$MAIN_PID" VmRSS)"
-# API logins: each is a full argon2id verify and a new session, with no form token to
-# fetch first (form tokens are single-use, so a replayed form login would be a 403).
-wrk_run storm_login "$STORM_CONNECTIONS" $((DURATION + 2)) "$BASE/api/v1/auth_session/login" login_api.lua &
-STORM_PID=$!
-sleep 1
-wrk_run storm "$CONNECTIONS" "$DURATION" "$BASE/profile" cookie.lua
-wait "$STORM_PID" || die "the login storm failed"
+# s3_page LABEL: /profile as the minted sessions view it, $CONNECTIONS connections.
+s3_page() {
+  BENCH_COOKIE_FILE=$COOKIES wrk_run "$1" "$CONNECTIONS" "$ROUND_SECONDS" "$BASE/profile" sessions.lua
+}
+# Rounds alternate the page with and without the storm, as in scenario 1, and the page is
+# viewed by the many sessions: one idle p99 against one storm p99 compared two samples
+# of a tail that moves by a factor of three between runs.
+for ((round = 1; round <= STORM_ROUNDS; round++)); do
+  log "3: round $round of $STORM_ROUNDS"
+  s3_page "idle.$round"
+  # API logins: each is a full argon2id verify and a new session, with no form token to
+  # fetch first (form tokens are single-use, so a replayed form login would be a 403).
+  wrk_run "storm_login.$round" "$STORM_CONNECTIONS" $((ROUND_SECONDS + 2)) "$BASE/api/v1/auth_session/login" login_api.lua &
+  STORM_PID=$!
+  sleep 1
+  s3_page "storm.$round"
+  wait "$STORM_PID" || die "the login storm failed"
+done
 PEAK_KB=$(proc_kb "$MAIN_PID" VmHWM)
-raw_row storm "3. \`GET /profile\` during the storm" "$(proc_kb "$MAIN_PID" VmRSS)"
-raw_row storm_login "3. API logins (the storm), $STORM_CONNECTIONS connections" "$PEAK_KB"
-I_RPS=$(wrk_field idle rps); I_P99=$(wrk_field idle p99)
-S_RPS=$(wrk_field storm rps); S_P99=$(wrk_field storm p99)
-R=$(ratio "$S_P99" "$I_P99")
-target_row 3 "/profile p99, storm vs idle" "${R}x" "<= 2x" "$(at_most "$R" 2)"
-R=$(ratio "$S_RPS" "$I_RPS")
-target_row 3 "/profile req/s, storm vs idle" "$R" ">= 0.60" "$(at_least "$R" 0.60)"
+rounds_row idle "3. \`GET /profile\`, $SESSIONS sessions round-robin, idle (just before each storm)" "" "$STORM_ROUNDS"
+rounds_row storm "3. \`GET /profile\`, $SESSIONS sessions round-robin, during the storm" "$(proc_kb "$MAIN_PID" VmRSS)" "$STORM_ROUNDS"
+rounds_row storm_login "3. API logins (the storm), $STORM_CONNECTIONS connections" "$PEAK_KB" "$STORM_ROUNDS"
+rounds_target 3 "/profile p99, storm vs idle" "<= 2x" at_most 2 $(round_ratios p99 storm idle "$STORM_ROUNDS")
+rounds_target 3 "/profile req/s, storm vs idle" ">= 0.60" at_least 0.60 $(round_ratios rps storm idle "$STORM_ROUNDS")
 target_row 3 "server peak RSS (VmHWM) so far" "$(mb "$PEAK_KB")" "<= 300 MB" "$(at_most "$PEAK_KB" $((300 * 1024)))"
 
 log "6: other session stores, $SESSIONS sessions each"
@@ -514,17 +528,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
   BENCH_COOKIE=$SMALL_COOKIE wrk_run "small.$round" "$CONNECTIONS" "$ROUND_SECONDS" "$SMALL/profile" cookie.lua
   BENCH_COOKIE=$BIG_COOKIE wrk_run "big.$round" "$CONNECTIONS" "$ROUND_SECONDS" "$BIG/profile" cookie.lua
 done
-# s5_row LABEL DESCRIPTION PID: the median round's figures of one server.
-s5_row() {
-  local rps p50 p99 errors
-  mapfile -t rps < <(per_round rps "$1")
-  mapfile -t p50 < <(per_round p50 "$1")
-  mapfile -t p99 < <(per_round p99 "$1")
-  mapfile -t errors < <(per_round errors "$1")
-  RAW_ROWS+=("| 5. $2: median of rounds (req/s $(IFS=/; echo "${rps[*]}" | sed 's|/| / |g')) | $(median "${rps[@]}") | $(median "${p50[@]}") | $(median "${p99[@]}") | $(( $(IFS=+; echo "${errors[*]}") )) | $(mb "$(proc_kb "$3" VmRSS)") |")
-}
-s5_row small "\`GET /profile\`, $SESSIONS_SMALL sessions in the store" "$SMALL_PID"
-s5_row big "\`GET /profile\`, $BIG_LEN sessions in the store" "$BIG_PID"
+rounds_row small "5. \`GET /profile\`, $SESSIONS_SMALL sessions in the store" "$(proc_kb "$SMALL_PID" VmRSS)"
+rounds_row big "5. \`GET /profile\`, $BIG_LEN sessions in the store" "$(proc_kb "$BIG_PID" VmRSS)"
 stop_server "$SMALL_PID"
 stop_server "$BIG_PID"
 mapfile -t S5_RATIOS < <(round_ratios rps big small)
