@@ -212,10 +212,11 @@ target_row() {
   esac
   TARGET_ROWS+=("| $1 | $2 | $3 | $4 | **$verdict** |")
 }
-# ratio A B: A/B with 2 decimals; at_least / at_most X Y: 1 if X >= Y (X <= Y).
+# ratio A B: A/B with 2 decimals; at_least / at_most X Y: 1 if X >= Y (X <= Y); mean A B.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "0.00"; else printf "%.2f", a / b }'; }
 at_least() { awk -v a="$1" -v b="$2" 'BEGIN { print (a >= b) ? 1 : 0 }'; }
 at_most() { awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b) ? 1 : 0 }'; }
+mean() { awk -v a="$1" -v b="$2" 'BEGIN { print (a + b) / 2 }'; }
 
 # ---------------------------------------------------------------- users
 log "mode: $MODE, ${DURATION}s per measurement, work dir $WORK"
@@ -293,16 +294,25 @@ log "warm-up"
 s1_run warmup "$BASE/profile" "$COOKIES"
 s1_run warmup_bare "$BARE/health"
 
-# Rounds interleave the endpoints, so a change in the machine's load hits each of them
-# alike; each round's ratios are taken within the round.
+# Rounds interleave the endpoints, and /health is measured between every two of them: each
+# ratio is taken against the mean of the /health measurements just before and just after
+# it, so a change in the machine's speed (on a shared VM, /health alone moved by a third
+# between rounds) weighs on both sides alike. /health measurement k is health.k:
+# round r's run between health.(4r-3) and health.(4r+1).
 S1_ENDPOINTS=(bare health profile session me)
+S1_HEALTH_COUNT=$((4 * ROUNDS + 1))
+s1_run health.1 "$BASE/health"
 for ((round = 1; round <= ROUNDS; round++)); do
   log "1: round $round of $ROUNDS ($SESSIONS sessions, $S1_CONNECTIONS connections)"
+  first=$((4 * round - 3))
   s1_run "bare.$round" "$BARE/health"
-  s1_run "health.$round" "$BASE/health"
+  s1_run "health.$((first + 1))" "$BASE/health"
   s1_run "profile.$round" "$BASE/profile" "$COOKIES"
+  s1_run "health.$((first + 2))" "$BASE/health"
   s1_run "session.$round" "$BASE/session" "$COOKIES"
+  s1_run "health.$((first + 3))" "$BASE/health"
   s1_run "me.$round" "$BASE/api/v1/users/me" "$COOKIES"
+  s1_run "health.$((first + 4))" "$BASE/health"
 done
 S1_RSS=$(proc_kb "$MAIN_PID" VmRSS)
 stop_server "$BARE_PID"
@@ -342,7 +352,8 @@ declare -A S1_NAMES=(
 )
 for endpoint in "${S1_ENDPOINTS[@]}"; do
   rss=$S1_RSS; [ "$endpoint" = bare ] && rss=""
-  rounds_row "$endpoint" "1. ${S1_NAMES[$endpoint]}" "$rss"
+  count=$ROUNDS; [ "$endpoint" = health ] && count=$S1_HEALTH_COUNT
+  rounds_row "$endpoint" "1. ${S1_NAMES[$endpoint]}" "$rss" "$count"
 done
 
 # rounds_target SCENARIO CHECK TARGET_TEXT at_least|at_most THRESHOLD RATIOS...: judged
@@ -354,17 +365,30 @@ rounds_target() {
   if [ "$compare" = at_least ]; then best=$(highest "$@"); else best=$(lowest "$@"); unit=x; fi
   target_row "$scenario" "$check (rounds: $(echo "$@" | sed 's/ / \/ /g'))" "median ${mid}${unit}, best ${best}${unit}" "$text" "$("$compare" "$mid" "$threshold")"
 }
-rounds_target 1 "/profile req/s vs /health" ">= 0.60" at_least 0.60 $(round_ratios rps profile health)
-rounds_target 1 "/profile p99 vs /health" "<= 1.5x" at_most 1.5 $(round_ratios p99 profile health)
-rounds_target 1 "/api/v1/users/me req/s vs /health" ">= 0.85" at_least 0.85 $(round_ratios rps me health)
-rounds_target 1 "/session req/s vs /health" ">= 0.50" at_least 0.50 $(round_ratios rps session health)
-rounds_target 1 "/health req/s vs bare Rocket /health" ">= 0.80" at_least 0.80 $(round_ratios rps health bare)
+# s1_ratios FIELD ENDPOINT [inverse]: per round, ENDPOINT's figure over the mean of the
+# /health figures either side of it (inverse: that mean over ENDPOINT's).
+s1_ratios() {
+  local round before endpoint_at health
+  declare -A S1_OFFSET=([bare]=0 [profile]=1 [session]=2 [me]=3)
+  for ((round = 1; round <= ROUNDS; round++)); do
+    before=$((4 * round - 3 + ${S1_OFFSET[$2]}))
+    health=$(mean "$(wrk_field "health.$before" "$1")" "$(wrk_field "health.$((before + 1))" "$1")")
+    endpoint_at=$(wrk_field "$2.$round" "$1")
+    if [ "${3:-}" = inverse ]; then ratio "$health" "$endpoint_at"; else ratio "$endpoint_at" "$health"; fi
+    echo
+  done
+}
+rounds_target 1 "/profile req/s vs /health" ">= 0.60" at_least 0.60 $(s1_ratios rps profile)
+rounds_target 1 "/profile p99 vs /health" "<= 1.5x" at_most 1.5 $(s1_ratios p99 profile)
+rounds_target 1 "/api/v1/users/me req/s vs /health" ">= 0.85" at_least 0.85 $(s1_ratios rps me)
+rounds_target 1 "/session req/s vs /health" ">= 0.50" at_least 0.50 $(s1_ratios rps session)
+rounds_target 1 "/health req/s vs bare Rocket /health" ">= 0.80" at_least 0.80 $(s1_ratios rps bare inverse)
 
 log "1 (extra): /profile with one session repeated"
 wrk_run single "$CONNECTIONS" "$DURATION" "$BASE/profile" cookie.lua
 raw_row single "1 (extra). \`GET /profile\`, one session's cookie repeated, $CONNECTIONS connections" "$(proc_kb "$MAIN_PID" VmRSS)"
 target_row 1 "(extra) one-session /profile req/s vs median /health" \
-  "$(ratio "$(wrk_field single rps)" "$(median $(per_round rps health))")" "(reported)" "-"
+  "$(ratio "$(wrk_field single rps)" "$(median $(per_round rps health "$S1_HEALTH_COUNT"))")" "(reported)" "-"
 
 log "2: login capacity"
 # The raw rate is measured just before and just after the logins and averaged: on a
@@ -376,7 +400,6 @@ export BENCH_EMAIL=$LOGIN_EMAIL BENCH_PASSWORD=$PASSWORD
 wrk_run login "$LOGIN_CONNECTIONS" "$DURATION" "$BASE/api/v1/auth_session/login" login_api.lua
 RATE_AFTER=$("$EXAMPLES/argon2_rate" 3)
 PERMITS=$(rate_field threads "$RATE_BEFORE")
-mean() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (a + b) / 2 }'; }
 SINGLE=$(mean "$(rate_field single_per_s "$RATE_BEFORE")" "$(rate_field single_per_s "$RATE_AFTER")")
 PARALLEL=$(mean "$(rate_field parallel_per_s "$RATE_BEFORE")" "$(rate_field parallel_per_s "$RATE_AFTER")")
 raw_row login "2. API logins, $LOGIN_CONNECTIONS connections" "$(proc_kb "$MAIN_PID" VmRSS)"
