@@ -1,5 +1,6 @@
 //! Micro-benchmarks of what every authenticated request pays, step by step:
-//! cookie decrypt, id hash, store lookup, user lookup, the profile page's context and its
+//! cookie decrypt (the cookie crate's private jar, as Rocket's `get_private` does it, and
+//! the server's `CookieOpener`), id hash, store lookup, user lookup, the profile page's context and its
 //! template render, the session guard's total (decrypt + parse + hash + lookup + user),
 //! and whole requests through Rocket (fairings included) beside a bare Rocket route.
 //!
@@ -8,10 +9,13 @@
 use std::hint::black_box;
 use std::sync::Arc;
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use criterion::{criterion_group, criterion_main, Criterion};
 use latchkey::auth::{Auth, Registration};
 use latchkey::clock::SystemClock;
 use latchkey::config::Settings;
+use latchkey::sessions::cookie::CookieOpener;
 use latchkey::sessions::{MemoryStore, SessionId, SessionStore, Sessions};
 use latchkey::users::{CachedUserRepo, NewUser, PasswordHash, SqliteUserRepo, User, UserRepo};
 use latchkey::web::guards::CurrentUser;
@@ -22,11 +26,15 @@ use rocket_dyn_templates::tera::{Context, Tera};
 use time::OffsetDateTime;
 
 const COOKIE: &str = "latchkey_session";
+/// A throwaway 64-byte key, in the form `secret_key` takes.
+const SECRET_KEY: &str =
+    "ZavEzHWh8hSJnV0LOQ8LH0wp5lR35VUq2bs+aN+qDw3gFjy04meu4Rl/Xw2rvA5VqGQOaXbarVJUlWJOR4bK7g==";
 const USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
 
 struct Fixture {
     runtime: Runtime,
     key: Key,
+    opener: CookieOpener,
     /// The session cookie as the browser sends it back (encrypted).
     sealed: String,
     id: SessionId,
@@ -64,7 +72,10 @@ fn fixture() -> Fixture {
             .expect("session");
         (sqlite, user, id)
     });
-    let key = Key::generate();
+    let figment = rocket::Config::figment().merge(("secret_key", SECRET_KEY));
+    let opener = CookieOpener::from_figment(&figment);
+    // 64 bytes are the key itself, as Rocket takes them.
+    let key = Key::from(&STANDARD.decode(SECRET_KEY).expect("base64 key"));
     let mut jar = CookieJar::new();
     jar.private_mut(&key).add(Cookie::new(COOKIE, id.expose()));
     let sealed = jar.delta().next().expect("cookie").value().to_owned();
@@ -72,6 +83,7 @@ fn fixture() -> Fixture {
     Fixture {
         runtime,
         key,
+        opener,
         sealed,
         id,
         sessions,
@@ -108,6 +120,13 @@ fn hot_path(c: &mut Criterion) {
 
     group.bench_function("cookie_decrypt", |b| {
         b.iter(|| decrypt(&f.key, black_box(&f.sealed)).expect("valid cookie"))
+    });
+    group.bench_function("cookie_open", |b| {
+        b.iter(|| {
+            f.opener
+                .open(COOKIE, black_box(&f.sealed))
+                .expect("valid cookie")
+        })
     });
     group.bench_function("id_hash", |b| b.iter(|| black_box(&f.id).key()));
     group.bench_function("store_get", |b| {

@@ -77,11 +77,17 @@ impl CookieOpener {
     /// The session id the browser sent, if the cookie is present, authentic and
     /// well-formed.
     pub fn read(&self, jar: &CookieJar<'_>, name: &str) -> Option<SessionId> {
-        let Some(cipher) = &self.cipher else {
+        if self.cipher.is_none() {
             let cookie = jar.get_private(name)?;
             return SessionId::parse(cookie.value());
-        };
-        let value = jar.get(name)?.value();
+        }
+        self.open(name, jar.get(name)?.value())
+    }
+
+    /// The session id sealed in `value`, the value of a cookie named `name`; `None` if it
+    /// is not one of ours, or if this opener has no cipher of its own (Rocket reads).
+    pub fn open(&self, name: &str, value: &str) -> Option<SessionId> {
+        let cipher = self.cipher.as_ref()?;
         if value.len() != SEALED_BASE64_LEN {
             return None;
         }
