@@ -35,7 +35,6 @@ pub fn routes() -> Vec<Route> {
         unauthorized,
         forbidden,
         users::list,
-        users::get,
         users::create,
         users::update,
         users::delete,
@@ -45,8 +44,18 @@ pub fn routes() -> Vec<Route> {
         token::login,
         token::login_without_form,
     ];
+    routes.extend(routes![users::get].into_iter().map(tried_first));
     routes.extend(fallback::routes());
     routes
+}
+
+/// Rocket tries a method's routes one by one in rank order, and by default a route with a
+/// dynamic segment comes after every static one: `GET /users/me` would be checked
+/// against some twenty routes first (callgrind: ~1,700 instructions a request). Ranked
+/// ahead of them all (it collides with none), it costs every other GET one check.
+fn tried_first(mut route: Route) -> Route {
+    route.rank = -13;
+    route
 }
 
 /// `/api/v1/status/` and `/api/v1/status` are one path for the course; Rocket tells them
