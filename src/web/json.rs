@@ -18,16 +18,26 @@ const TYPICAL_ANSWER: usize = 256;
 pub struct Json<T>(pub T);
 
 impl<'r, T: Serialize> Responder<'r, 'static> for Json<T> {
-    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+    fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
         let mut body = Vec::with_capacity(TYPICAL_ANSWER);
         if let Err(error) = serde_json::to_writer(&mut body, &self.0) {
             // Our own types only: a failure here is a bug, never the caller's input.
             tracing::error!(%error, "an answer could not be serialized to JSON");
             return Err(Status::InternalServerError);
         }
+        JsonBody(body).respond_to(request)
+    }
+}
+
+/// An answer already written as JSON text (see `UserJson`).
+#[derive(Debug)]
+pub struct JsonBody(pub Vec<u8>);
+
+impl<'r> Responder<'r, 'static> for JsonBody {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
         Response::build()
             .raw_header("Content-Type", "application/json")
-            .sized_body(body.len(), Cursor::new(body))
+            .sized_body(self.0.len(), Cursor::new(self.0))
             .ok()
     }
 }

@@ -23,7 +23,7 @@ use crate::telemetry::{Actor, Via};
 use crate::throttle::Gate;
 use crate::users::validate::optional_name;
 use crate::users::{NameChange, User};
-use crate::web::json::Json;
+use crate::web::json::{Json, JsonBody};
 
 const WRONG_FORMAT: &str = "Wrong format";
 
@@ -140,18 +140,9 @@ pub async fn get<'r>(
     id: &str,
     auth: &State<Auth>,
     settings: &State<Settings>,
-) -> Result<Json<OneUser<'r>>, AppError> {
+) -> Result<JsonBody, AppError> {
     let user = account(caller, id, Access::Read, auth, settings).await?;
-    Ok(Json(OneUser(user)))
-}
-
-/// One user as the answer body, serialized without an intermediate JSON tree.
-pub struct OneUser<'r>(Cow<'r, User>);
-
-impl serde::Serialize for OneUser<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        UserJson(&self.0).serialize(serializer)
-    }
+    Ok(JsonBody(UserJson(&user).to_vec()))
 }
 
 #[post("/users", data = "<data>")]
