@@ -34,7 +34,7 @@ pub fn is_public(path: &str) -> bool {
 }
 
 /// The authenticated user, or `None` on public paths and when `AUTH_TYPE` is unset.
-/// Borrowed from the request, where it was decided once.
+/// Borrowed from the request's caches, so each credential is checked once per request.
 pub struct ApiCaller<'r>(pub Option<&'r User>);
 
 #[rocket::async_trait]
