@@ -12,7 +12,7 @@ use rocket::response::{self, Responder, Response};
 use serde::Serialize;
 
 /// Room for one user or an error message without growing the buffer.
-const TYPICAL_ANSWER: usize = 256;
+pub const TYPICAL_ANSWER: usize = 256;
 
 #[derive(Debug)]
 pub struct Json<T>(pub T);

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::config::{AuthType, Settings};
 use crate::errors::AppError;
 use crate::users::User;
-use crate::web::json::Json;
+use crate::web::json::{Json, TYPICAL_ANSWER};
 use crate::web::views::UtcDigits;
 pub use caller::{is_public, parse_basic, ApiCaller};
 pub use forgery::NoMethodOverride;
@@ -127,10 +127,10 @@ pub fn open_api_warning() -> AdHoc {
 pub struct UserJson<'a>(pub &'a User);
 
 impl UserJson<'_> {
-    /// The JSON text, in a buffer the size of a typical user (~200 bytes).
+    /// The JSON text, in a buffer the size of a typical answer (a user is ~200 bytes).
     pub fn to_vec(&self) -> Vec<u8> {
         let user = self.0;
-        let mut out = Vec::with_capacity(256);
+        let mut out = Vec::with_capacity(TYPICAL_ANSWER);
         let mut id = Uuid::encode_buffer();
         out.extend_from_slice(b"{\"created_at\":\"");
         out.extend_from_slice(UtcDigits::of(user.created_at).as_str().as_bytes());
