@@ -37,6 +37,9 @@ pub struct MaybeUser(pub Option<CurrentUser>);
 /// The outcome of looking the session up, cached per request.
 enum Resolution {
     Anonymous,
+    /// Anonymous, and the session cookie sent was dead or unreadable: the answer tells the
+    /// browser to forget it.
+    Forgotten,
     User(CurrentUser),
     /// The store or database failed; the status is what the request should get.
     Failed(Status),
@@ -55,6 +58,7 @@ async fn resolve(request: &Request<'_>) -> Resolution {
             // Sent but unreadable (tampered, another key, not one of our ids): as useless
             // as an expired one, so the browser is told to forget it the same way.
             cookie::clear(jar, settings);
+            return Resolution::Forgotten;
         }
         return Resolution::Anonymous;
     };
@@ -63,7 +67,7 @@ async fn resolve(request: &Request<'_>) -> Resolution {
         Ok(None) => {
             // Expired, ended or revoked: tell the browser to forget the dead cookie.
             cookie::clear(jar, settings);
-            Resolution::Anonymous
+            Resolution::Forgotten
         }
         Err(error) => {
             let status = error.status();
@@ -89,6 +93,19 @@ pub fn resolved_viewer(request: &Request<'_>) -> Option<CurrentUser> {
     }
 }
 
+/// Sets again the removal of a dead session cookie that a guard already asked for.
+/// Rocket starts an error answer's cookies afresh (what guards set is dropped before the
+/// catcher runs), so without this a refused API call or a failed form would leave the
+/// browser sending the dead cookie on every request. Never does I/O.
+pub fn forget_dead_cookie_again(request: &Request<'_>) {
+    if let (Resolution::Forgotten, Some(settings)) = (
+        request.local_cache(|| Resolution::Anonymous),
+        request.rocket().state::<Settings>(),
+    ) {
+        cookie::clear(request.cookies(), settings);
+    }
+}
+
 /// The request's session, for guards built on top of this one (the API's).
 ///
 /// # Errors
@@ -98,7 +115,7 @@ pub async fn current_session<'r>(
 ) -> Result<Option<&'r CurrentUser>, Status> {
     match cached(request).await {
         Resolution::User(current) => Ok(Some(current)),
-        Resolution::Anonymous => Ok(None),
+        Resolution::Anonymous | Resolution::Forgotten => Ok(None),
         Resolution::Failed(status) => Err(status.to_owned()),
     }
 }
@@ -122,7 +139,7 @@ impl<'r> FromRequest<'r> for &'r CurrentUser {
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
         match cached(request).await {
             Resolution::User(current) => Outcome::Success(current),
-            Resolution::Anonymous => Outcome::Forward(Status::Unauthorized),
+            Resolution::Anonymous | Resolution::Forgotten => Outcome::Forward(Status::Unauthorized),
             Resolution::Failed(status) => Outcome::Error((status.to_owned(), ())),
         }
     }
@@ -135,7 +152,7 @@ impl<'r> FromRequest<'r> for MaybeUser {
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
         match cached(request).await {
             Resolution::User(current) => Outcome::Success(MaybeUser(Some(current.clone()))),
-            Resolution::Anonymous => Outcome::Success(MaybeUser(None)),
+            Resolution::Anonymous | Resolution::Forgotten => Outcome::Success(MaybeUser(None)),
             Resolution::Failed(status) => Outcome::Error((status.to_owned(), ())),
         }
     }

@@ -567,6 +567,49 @@ async fn logout_tells_the_client_to_drop_the_cookie() {
     assert_eq!(removal.value(), "");
 }
 
+/// Does the response tell the client to drop its session cookie?
+fn drops_the_session_cookie(response: &rocket::local::asynchronous::LocalResponse<'_>) -> bool {
+    response
+        .cookies()
+        .get(SESSION_NAME)
+        .is_some_and(|cookie| cookie.value().is_empty() && cookie.max_age() == Some(Duration::ZERO))
+}
+
+#[rocket::async_test]
+async fn a_dead_cookies_403_tells_the_client_to_drop_it() {
+    let app = bob_app("session_auth").await;
+    let cookie = app.login(BOB, BOB_PASSWORD).await;
+    assert_eq!(app.logout(&cookie).await.status(), Status::Ok);
+
+    let response = app.get_with("/api/v1/users/me", &cookie).await;
+
+    assert_eq!(response.status(), Status::Forbidden);
+    assert!(drops_the_session_cookie(&response));
+}
+
+#[rocket::async_test]
+async fn a_forged_cookies_403_tells_the_client_to_drop_it() {
+    let app = bob_app("session_auth").await;
+
+    let response = app.get_with("/api/v1/users/me", &forged_cookie()).await;
+
+    assert_eq!(response.status(), Status::Forbidden);
+    assert!(drops_the_session_cookie(&response));
+}
+
+#[rocket::async_test]
+async fn a_live_cookies_error_keeps_the_cookie() {
+    let app = bob_app("session_auth").await;
+    let cookie = app.login(BOB, BOB_PASSWORD).await;
+
+    // An id no user has: not found, but the session that asked is alive.
+    let nobody = "/api/v1/users/00000000-0000-4000-8000-000000000000";
+    let response = app.get_with(nobody, &cookie).await;
+
+    assert_eq!(response.status(), Status::NotFound);
+    assert!(response.cookies().get(SESSION_NAME).is_none());
+}
+
 #[rocket::async_test]
 async fn logout_ends_only_that_session() {
     let app = bob_app("session_auth").await;

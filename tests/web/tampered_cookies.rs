@@ -141,3 +141,20 @@ async fn a_validly_encrypted_cookie_that_is_not_a_session_id_is_anonymous() {
     assert_eq!(reply.status, Status::Ok);
     assert_contains(&reply.body, r#"href="/signup""#);
 }
+
+#[rocket::async_test]
+async fn a_refused_form_still_tells_the_browser_to_forget_a_dead_cookie() {
+    let app = spawn_app().await;
+    let browser = browser_with_session_cookie(&app, "not-a-real-cookie!").await;
+
+    // No CSRF token: refused after the session guard has found the cookie dead.
+    let reply = browser.post_form("/logout", &[]).await;
+
+    assert_eq!(reply.status, Status::Forbidden);
+    let removal = reply.cookie(SESSION_COOKIE);
+    assert!(
+        removal.is_some_and(is_removal),
+        "{:?}",
+        reply.set_cookie_headers()
+    );
+}

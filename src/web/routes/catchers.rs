@@ -69,5 +69,6 @@ async fn any_status(status: Status, request: &Request<'_>) -> ErrorAnswer {
     if !is_api_request(request) {
         let _ = crate::web::guards::current_session(request).await;
     }
+    crate::web::guards::forget_dead_cookie_again(request);
     ErrorAnswer(status)
 }
