@@ -64,7 +64,6 @@ fn figment_for(dir: &TempDir, auth_type: &str, overrides: &[(&'static str, Value
         ("secret_key", json!(super::SECRET_KEY)),
         ("log_level", json!("off")),
         ("session_name", json!(SESSION_NAME)),
-        ("course_mode", json!(true)),
         ("auth_type", json!(auth_type)),
         // The course's conformance: its open API (Latchkey's default allows only one's
         // own account; tests/api_ownership.rs covers that).
