@@ -1,6 +1,7 @@
 //! Bearer tokens through HTTP: `POST /api/v1/auth_token/login` issues a signed, readable
 //! token that every session-authenticated route accepts; a tampered, wrongly signed or
-//! expired one gets the same 403 as a dead session; logging out does not end it unless
+//! expired one is no credential (a live session cookie beside it still counts; alone it
+//! gets the same 403 as a dead session); logging out does not end it unless
 //! `jwt_denylist` is on. Expiry moves the injected clock: no test sleeps.
 
 use crate::support::api::*;
@@ -161,6 +162,48 @@ async fn tampered_token_gets_the_403_of_a_bad_session() {
         "Forbidden",
     )
     .await;
+}
+
+async fn me_with_token_and_cookie<'a>(
+    app: &'a ApiApp,
+    token: &str,
+    cookie: &rocket::http::Cookie<'static>,
+) -> LocalResponse<'a> {
+    app.client
+        .get("/api/v1/users/me")
+        .header(Header::new("Authorization", format!("Bearer {token}")))
+        .cookie(cookie.clone())
+        .dispatch()
+        .await
+}
+
+#[rocket::async_test]
+async fn a_valid_token_decides_over_the_cookie() {
+    let app = app("session_auth")
+        .user(BOB, BOB_PASSWORD)
+        .user(ALICE, ALICE_PASSWORD)
+        .spawn()
+        .await;
+    let alices_token = token_for(&app, ALICE, ALICE_PASSWORD).await;
+    let bobs_cookie = app.login(BOB, BOB_PASSWORD).await;
+
+    let (status, body) =
+        json_body(me_with_token_and_cookie(&app, &alices_token, &bobs_cookie).await).await;
+
+    assert_eq!(status, Status::Ok);
+    assert_user_json(&body, ALICE);
+}
+
+#[rocket::async_test]
+async fn a_bad_token_leaves_a_live_cookie_to_decide() {
+    let app = app("session_auth").user(BOB, BOB_PASSWORD).spawn().await;
+    let cookie = app.login(BOB, BOB_PASSWORD).await;
+
+    let (status, body) =
+        json_body(me_with_token_and_cookie(&app, "not.a.token", &cookie).await).await;
+
+    assert_eq!(status, Status::Ok);
+    assert_user_json(&body, BOB);
 }
 
 #[rocket::async_test]
