@@ -248,20 +248,100 @@ pub fn redis_target(settings: &Settings) -> (RedisTarget, String) {
     }
 }
 
-/// `scheme://user:secret@host/…` -> `scheme://user:***@host/…`, so a start-up message or
-/// log line never shows a database or Redis password.
+/// `scheme://user:secret@host/…?password=secret` -> `scheme://user:***@host/…?password=***`,
+/// so a start-up message or log line never shows a database or Redis password. The last
+/// `@` ends the credentials, so a password typed with a raw `/`, `?` or `#` in it is hidden
+/// too (at worst a query holding an `@` shows a little less than it could).
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
-            let hidden = if userinfo.contains(':') { ":***" } else { "" };
-            format!("{scheme}://{user}{hidden}@{host}{tail}")
+    let (credentials, location) = match rest.rsplit_once('@') {
+        Some((userinfo, location)) => {
+            let hidden = match userinfo.split_once(':') {
+                Some((user, _)) => format!("{user}:***@"),
+                None => format!("{userinfo}@"),
+            };
+            (hidden, location)
         }
-        None => url.to_owned(),
+        None => (String::new(), rest),
+    };
+    format!(
+        "{scheme}://{credentials}{}",
+        redact_query_passwords(location)
+    )
+}
+
+/// Hides the value of every `password` query parameter (sqlx and redis accept one).
+fn redact_query_passwords(location: &str) -> String {
+    let Some((path, query)) = location.split_once('?') else {
+        return location.to_owned();
+    };
+    let (query, fragment) = match query.split_once('#') {
+        Some((query, fragment)) => (query, Some(fragment)),
+        None => (query, None),
+    };
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    let fragment = fragment.map(|f| format!("#{f}")).unwrap_or_default();
+    format!("{path}?{}{fragment}", pairs.join("&"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn hides_the_password_in_the_userinfo() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/latchkey"),
+            "postgres://app:***@db:5432/latchkey"
+        );
+        assert_eq!(
+            redact_url("redis://:s3cret@cache:6379/0"),
+            "redis://:***@cache:6379/0"
+        );
+    }
+
+    #[test]
+    fn hides_a_password_holding_raw_url_delimiters() {
+        for url in [
+            "postgres://app:pa/ss@db/latchkey",
+            "postgres://app:pa?ss@db/latchkey",
+            "postgres://app:pa#ss@db/latchkey",
+            "postgres://app:p@ss@db/latchkey",
+        ] {
+            let shown = redact_url(url);
+            assert_eq!(shown, "postgres://app:***@db/latchkey", "{url}");
+        }
+    }
+
+    #[test]
+    fn hides_a_password_query_parameter() {
+        assert_eq!(
+            redact_url("postgres://app@db/latchkey?sslmode=require&password=s3cret#x"),
+            "postgres://app@db/latchkey?sslmode=require&password=***#x"
+        );
+        assert_eq!(
+            redact_url("postgres://db/latchkey?PASSWORD=s3cret"),
+            "postgres://db/latchkey?PASSWORD=***"
+        );
+    }
+
+    #[test]
+    fn leaves_urls_without_secrets_alone() {
+        for url in [
+            "redis://127.0.0.1:6379",
+            "postgres://app@db/latchkey?sslmode=require",
+            "sqlite://data/users.db",
+            "not a url",
+        ] {
+            assert_eq!(redact_url(url), url);
+        }
     }
 }
