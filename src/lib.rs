@@ -216,8 +216,9 @@ async fn start_sweeper(rocket: &Rocket<Orbit>) {
     tracing::info!(
         "sessions: {} store, idle timeout {}s, absolute timeout {}s; {} concurrent password hashes",
         sessions.session_store_name(),
-        settings.session_idle_timeout,
-        settings.session_absolute_timeout,
+        // The timeouts in force: `SESSION_DURATION` can shorten both.
+        settings.idle_timeout().whole_seconds(),
+        settings.absolute_timeout().whole_seconds(),
         auth.hash_concurrency(),
     );
     if let Some(note) = rocket.state::<secret_key::Generated>() {
