@@ -7,7 +7,7 @@
 use crate::support::api::*;
 use base64::Engine;
 use rocket::http::{ContentType, Header, Status};
-use rocket::local::asynchronous::LocalResponse;
+use rocket::local::asynchronous::{LocalRequest, LocalResponse};
 use serde_json::Value;
 
 async fn token_login<'a>(app: &'a ApiApp, email: &str, password: &str) -> LocalResponse<'a> {
@@ -25,12 +25,15 @@ async fn token_for(app: &ApiApp, email: &str, password: &str) -> String {
     body["token"].as_str().expect("a token").to_owned()
 }
 
-async fn me_with_token<'a>(app: &'a ApiApp, token: &str) -> LocalResponse<'a> {
+/// `GET /api/v1/users/me` carrying the token.
+fn me_request<'a>(app: &'a ApiApp, token: &str) -> LocalRequest<'a> {
     app.client
         .get("/api/v1/users/me")
         .header(Header::new("Authorization", format!("Bearer {token}")))
-        .dispatch()
-        .await
+}
+
+async fn me_with_token<'a>(app: &'a ApiApp, token: &str) -> LocalResponse<'a> {
+    me_request(app, token).dispatch().await
 }
 
 fn decode_part(part: &str) -> Value {
@@ -169,9 +172,7 @@ async fn me_with_token_and_cookie<'a>(
     token: &str,
     cookie: &rocket::http::Cookie<'static>,
 ) -> LocalResponse<'a> {
-    app.client
-        .get("/api/v1/users/me")
-        .header(Header::new("Authorization", format!("Bearer {token}")))
+    me_request(app, token)
         .cookie(cookie.clone())
         .dispatch()
         .await
